@@ -1,0 +1,109 @@
+"""The cache EVALUATOR: render a priority function into the C harness, compile, simulate."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import Union
+
+from ..compile import Binary, compile_c
+from ..errors import UsageError
+from ..sandbox import Limits, run_limited
+from ..templates import Template
+from .traces import Trace
+
+CacheSizeSpec = Union[int, float]
+
+
+class SimulationError(Exception):
+    """The candidate's simulator crashed or breached a limit; ``reason`` is feedback text."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """One simulation; field names are the stable ``--json`` contract."""
+
+    object_miss_ratio: float
+    byte_miss_ratio: float
+    requests: int
+    misses: int
+    bytes_requested: int
+    bytes_missed: int
+    evictions: int
+    nonfinite_priorities: int
+    seconds: float
+    requests_per_second: float
+    capacity: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_cache_size(raw: str | float | int, where: str = "cache size") -> CacheSizeSpec:
+    """A number in (0, 1] is a fraction of the footprint; an integer above 1 is absolute."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise UsageError(f"{where}: {raw!r} is not a number; give a fraction in (0, 1] or an integer above 1")
+    if value <= 0 or math.isnan(value):
+        raise UsageError(f"{where}: {raw!r} must be positive")
+    if value <= 1:
+        return value
+    if value != int(value):
+        raise UsageError(f"{where}: {raw!r} is above 1, so it must be a whole number (objects, or bytes)")
+    return int(value)
+
+
+def resolve_capacity(spec: CacheSizeSpec, trace: Trace, ignore_size: bool) -> int:
+    """The capacity in objects (sizes ignored) or bytes, as libCacheSim computes it."""
+    if isinstance(spec, float) or spec <= 1:
+        cap = int(float(spec) * trace.footprint(ignore_size))
+        if cap < 1:
+            raise UsageError(
+                f"cache size {spec} of {trace.name}'s footprint ({trace.footprint(ignore_size)}) is below one unit"
+            )
+        return cap
+    return int(spec)
+
+
+def build(template: Template, body: str, name: str = "candidate") -> Binary:
+    """Render and compile one candidate (cached by source hash)."""
+    return compile_c(template.render(body, candidate_name=name))
+
+
+def simulate(
+    binary: Binary,
+    trace: Trace,
+    capacity: int,
+    ignore_size: bool,
+    max_requests: int | None = None,
+    limits: Limits = Limits(),
+) -> SimResult:
+    """Run a compiled simulator over ``trace`` in the sandbox."""
+    argv = [str(binary.path), str(trace.arrays_path), str(capacity), "1" if ignore_size else "0"]
+    if max_requests:
+        argv.append(str(max_requests))
+    run = run_limited(argv, limits)
+    if not run.ok:
+        reason = run.breach or f"simulator exited with code {run.returncode}"
+        raise SimulationError(f"{reason}\n{run.stderr}".strip())
+    data = json.loads(run.stdout)
+    secs = data["seconds"]
+    return SimResult(
+        object_miss_ratio=data["object_miss_ratio"],
+        byte_miss_ratio=data["byte_miss_ratio"],
+        requests=data["requests"],
+        misses=data["misses"],
+        bytes_requested=data["bytes_requested"],
+        bytes_missed=data["bytes_missed"],
+        evictions=data["evictions"],
+        nonfinite_priorities=data["nonfinite_priorities"],
+        seconds=secs,
+        requests_per_second=data["requests"] / secs if secs > 0 else float("inf"),
+        capacity=capacity,
+    )

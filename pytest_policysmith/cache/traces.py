@@ -1,0 +1,299 @@
+"""The trace store: find a trace, fetch it if missing, convert it once to dense arrays.
+
+This is the project's one trace reader. Every consumer (simulator, checker, baselines,
+benchmarks) goes through :func:`open_trace`, which returns a :class:`Trace` whose
+``arrays_path`` is a compact binary file that the C simulator memory-maps.
+
+Layout of the array file (little-endian): a 64-byte header
+``b"PSTRACE1", n_req:u64, n_obj:u64, footprint_bytes:u64, flags:u64`` followed by
+``obj[n_req]:u32`` (dense object ids, first-seen order) and ``size[n_req]:u32``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from ..errors import UsageError
+from ..paths import cache_dir
+
+ARRAY_MAGIC = b"PSTRACE1"
+ARRAY_FORMAT_VERSION = 1
+HEADER = struct.Struct("<8sQQQQ24x")  # 64 bytes
+ORACLE_GENERAL_DTYPE = np.dtype(
+    [("clock_time", "<u4"), ("obj_id", "<u8"), ("obj_size", "<u4"), ("next_access_vtime", "<i8")]
+)
+TRACES_ENV = "POLICYSMITH_TRACES"
+S3_BUCKET = "cache-datasets"
+# dataset folder name -> key prefix in libCacheSim's public S3 hub.
+PUBLIC_DATASETS = {
+    "cloudphysics": "cache_dataset_oracleGeneral/2015_cloudphysics",
+    "msr": "cache_dataset_oracleGeneral/2007_msr",
+    "fiu": "cache_dataset_oracleGeneral/2010_fiu",
+    "systor": "cache_dataset_oracleGeneral/2017_systor",
+    "tencent_block": "cache_dataset_oracleGeneral/2020_tencentBlock",
+    "alibaba_block": "cache_dataset_oracleGeneral/2020_alibabaBlock",
+    "twitter": "cache_dataset_oracleGeneral/2020_twitter",
+    "wiki": "cache_dataset_oracleGeneral/2019_wiki",
+}
+SUFFIXES = (".oracleGeneral.bin.zst", ".oracleGeneral.zst", ".oracleGeneral.bin", ".oracleGeneral", ".csv", ".txt")
+
+
+class TraceError(UsageError):
+    """A trace that cannot be found, fetched or read."""
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A converted trace: what the simulator and the archive need to know about it."""
+
+    name: str
+    source: Path
+    sha256: str
+    arrays_path: Path
+    n_requests: int
+    n_objects: int
+    footprint_bytes: int
+
+    def footprint(self, ignore_size: bool) -> int:
+        """Unique objects when sizes are ignored, else the bytes of first-seen sizes."""
+        return self.n_objects if ignore_size else self.footprint_bytes
+
+    def load_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Dense object ids and sizes, memory-mapped."""
+        mm = np.memmap(self.arrays_path, dtype="<u4", mode="r", offset=HEADER.size)
+        return mm[: self.n_requests], mm[self.n_requests : 2 * self.n_requests]
+
+
+def search_dirs(option: str | None = None) -> list[Path]:
+    """Directories from ``--synth-traces`` or ``$POLICYSMITH_TRACES`` (os.pathsep-separated)."""
+    raw = option if option else os.environ.get(TRACES_ENV, "")
+    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p]
+
+
+def public_url(name: str) -> str | None:
+    """The S3 URI of a ``dataset/name`` trace in libCacheSim's public hub, if it has one."""
+    dataset, _, base = name.partition("/")
+    prefix = PUBLIC_DATASETS.get(dataset)
+    if not prefix or not base:
+        return None
+    return f"s3://{S3_BUCKET}/{prefix}/{base}.oracleGeneral.bin.zst"
+
+
+def resolve(name: str, dirs: Iterable[Path] = (), download: bool = True) -> Path:
+    """Turn a trace name (``dataset/name``) or a file path into an existing file.
+
+    Looks in ``dirs``, then in the download cache, then downloads from the public
+    hub. Raises :class:`TraceError` naming everything it tried.
+    """
+    dirs = [Path(d) for d in dirs]
+    direct = Path(name).expanduser()
+    if direct.is_file():
+        return direct
+    tried: list[str] = []
+    for root in [*dirs, cache_dir() / "downloads"]:
+        for suffix in ("", *SUFFIXES):
+            cand = root / f"{name}{suffix}"
+            tried.append(str(cand))
+            if cand.is_file():
+                return cand
+    url = public_url(name)
+    if url and download:
+        try:
+            return _download(name, url)
+        except Exception as exc:  # network errors come in many types
+            reason = f"download from {url} failed: {exc}"
+    else:
+        reason = "no public dataset is known for this name" if not url else "download disabled"
+    where = ", ".join(str(d) for d in dirs) or f"(none: set --synth-traces or ${TRACES_ENV})"
+    raise TraceError(
+        f"trace {name!r} not found.\n  searched directories: {where}\n  {reason}\n"
+        f"  fix: put the file at <dir>/{name}.oracleGeneral.bin.zst under one of the searched "
+        f"directories, pass --synth-traces DIR (or set {TRACES_ENV}), or give a file path"
+        + (f"; the public copy is {url}" if url else "")
+    )
+
+
+def _download(name: str, url: str) -> Path:
+    """Fetch through libcachesim's S3 hub loader (boto3, unsigned), into our cache."""
+    from libcachesim._s3_cache import _DataLoader
+
+    key = url.split(f"s3://{S3_BUCKET}/", 1)[1]
+    loader = _DataLoader(S3_BUCKET, cache_dir=cache_dir() / "hub")
+    fetched = Path(loader.get_cached_path(key))
+    dest = cache_dir() / "downloads" / f"{name}.oracleGeneral.bin.zst"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.exists():
+        os.link(fetched, dest) if fetched.stat().st_dev == dest.parent.stat().st_dev else dest.write_bytes(fetched.read_bytes())
+    return dest
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def open_trace(name: str, dirs: Iterable[Path] = (), download: bool = True) -> Trace:
+    """Resolve, checksum and (once per checksum) convert a trace to the array form."""
+    source = resolve(name, dirs, download)
+    digest = sha256_file(source)
+    arrays = cache_dir() / "arrays" / f"{digest}.v{ARRAY_FORMAT_VERSION}.pstrace"
+    meta_path = arrays.with_suffix(".json")
+    if not (arrays.exists() and meta_path.exists()):
+        obj_ids, sizes = read_requests(source)
+        meta = _write_arrays(arrays, obj_ids, sizes)
+        _atomic_write(meta_path, json.dumps(meta).encode())
+    meta = json.loads(meta_path.read_text())
+    return Trace(name, source, digest, arrays, meta["n_requests"], meta["n_objects"], meta["footprint_bytes"])
+
+
+def trace_format(path: Path) -> str:
+    """oracleGeneral, csv or txt, from the file name (as libCacheSim's cachesim does)."""
+    n = path.name
+    if ".oracleGeneral" in n:
+        return "oracleGeneral"
+    if n.endswith((".csv", ".csv.zst")):
+        return "csv"
+    if n.endswith((".txt", ".txt.zst")):
+        return "txt"
+    raise TraceError(
+        f"{path}: cannot tell the trace format from its name; name it *.oracleGeneral.bin[.zst], *.csv or *.txt"
+    )
+
+
+def read_requests(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(obj_id uint64, obj_size uint32) for every request libCacheSim would count."""
+    fmt = trace_format(path)
+    if fmt == "oracleGeneral":
+        recs = _read_oracle_general(path)
+        keep = recs["obj_size"] != 0  # libCacheSim's ignore_size_zero_req default
+        return recs["obj_id"][keep], recs["obj_size"][keep]
+    return _read_with_libcachesim(path, fmt)
+
+
+def _read_oracle_general(path: Path) -> np.ndarray:
+    """Decode oracleGeneral records, refusing truncated or corrupt files.
+
+    libCacheSim itself reads a truncated .zst silently short and hangs on garbage,
+    so the frame and record size are checked here before any number is trusted.
+    """
+    raw = path.read_bytes()
+    if path.name.endswith(".zst"):
+        raw = _decompress_zstd(path, raw)
+    if len(raw) == 0 or len(raw) % ORACLE_GENERAL_DTYPE.itemsize:
+        raise TraceError(
+            f"{path}: {len(raw)} bytes is not a whole number of 24-byte oracleGeneral records; "
+            "the file is truncated or not in oracleGeneral format"
+        )
+    return np.frombuffer(raw, dtype=ORACLE_GENERAL_DTYPE)
+
+
+def _decompress_zstd(path: Path, raw: bytes) -> bytes:
+    """Decompress every frame, failing loudly on a cut or corrupt stream."""
+    import zstandard
+
+    out: list[bytes] = []
+    while raw:
+        dobj = zstandard.ZstdDecompressor().decompressobj()
+        try:
+            out.append(dobj.decompress(raw))
+        except zstandard.ZstdError as exc:
+            raise TraceError(f"{path}: corrupt zstd data ({exc}); re-download or re-compress the trace") from exc
+        if not dobj.eof:
+            raise TraceError(f"{path}: truncated zstd stream (the last frame is incomplete); re-download the trace")
+        raw = dobj.unused_data
+    return b"".join(out)
+
+
+def _read_with_libcachesim(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    import libcachesim as lcs
+
+    ttype = {"csv": lcs.TraceType.CSV_TRACE, "txt": lcs.TraceType.PLAIN_TXT_TRACE}[fmt]
+    params = lcs.ReaderInitParam()
+    if fmt == "csv":
+        params.time_field, params.obj_id_field, params.obj_size_field = 1, 2, 3
+        params.has_header, params.has_header_set = _csv_has_header(path), True
+    reader = lcs.TraceReader(str(path), ttype, params)
+    ids, sizes = [], []
+    for req in reader:
+        ids.append(req.obj_id)
+        sizes.append(req.obj_size)
+    if not ids:
+        raise TraceError(f"{path}: libCacheSim read no requests from this {fmt} trace")
+    return np.asarray(ids, dtype=np.uint64), np.asarray(sizes, dtype=np.uint32)
+
+
+def _csv_has_header(path: Path) -> bool:
+    with open(path, "r", errors="replace") as f:
+        first = f.readline().split(",")
+    return not all(tok.strip().lstrip("-").isdigit() for tok in first if tok.strip())
+
+
+def _write_arrays(dest: Path, obj_ids: np.ndarray, sizes: np.ndarray) -> dict:
+    uniq, first_idx, dense = np.unique(obj_ids, return_index=True, return_inverse=True)
+    # Renumber in first-seen order so ids are stable and locality-friendly.
+    order = np.argsort(first_idx, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    dense = rank[dense].astype("<u4")
+    footprint = int(sizes[first_idx].astype(np.uint64).sum())
+    meta = {"n_requests": int(len(dense)), "n_objects": int(len(uniq)), "footprint_bytes": footprint}
+    header = HEADER.pack(ARRAY_MAGIC, meta["n_requests"], meta["n_objects"], footprint, 0)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(header)
+        f.write(dense.tobytes())
+        f.write(sizes.astype("<u4").tobytes())
+    os.replace(tmp, dest)
+    return meta
+
+
+def _atomic_write(dest: Path, data: bytes) -> None:
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, dest)
+
+
+def synthetic_trace(dest: Path, n_requests: int = 200_000, n_objects: int = 20_000, seed: int = 1) -> Path:
+    """A small Zipf-plus-scan oracleGeneral trace, for machines that have no trace at all."""
+    rng = np.random.default_rng(seed)
+    ranks = np.arange(1, n_objects + 1, dtype=np.float64)
+    p = ranks**-0.9
+    p /= p.sum()
+    ids = rng.choice(n_objects, size=n_requests, p=p).astype(np.uint64)
+    # Sprinkle sequential scans, which punish pure recency.
+    for start in rng.integers(0, n_requests - 2000, size=max(1, n_requests // 20_000)):
+        ids[start : start + 1000] = n_objects + np.arange(start, start + 1000, dtype=np.uint64)
+    recs = np.zeros(n_requests, dtype=ORACLE_GENERAL_DTYPE)
+    recs["clock_time"] = np.arange(n_requests)
+    recs["obj_id"] = ids
+    recs["obj_size"] = 4096
+    recs["next_access_vtime"] = _next_access(ids)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    import zstandard
+
+    dest.write_bytes(zstandard.ZstdCompressor(level=3).compress(recs.tobytes()))
+    return dest
+
+
+def _next_access(ids: np.ndarray) -> np.ndarray:
+    """libCacheSim's 1-based next-access positions, -1 for a last access."""
+    nxt = np.full(len(ids), -1, dtype=np.int64)
+    last: dict[int, int] = {}
+    for i in range(len(ids) - 1, -1, -1):
+        k = int(ids[i])
+        if k in last:
+            nxt[i] = last[k] + 1
+        last[k] = i
+    return nxt

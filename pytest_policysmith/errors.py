@@ -1,0 +1,13 @@
+"""Errors that should reach the user as a clear message, not a traceback."""
+
+
+class UsageError(Exception):
+    """Bad input from the user: a context, a trace, an option. The message says how to fix it."""
+
+
+class CompileError(Exception):
+    """A candidate that the compiler rejected; ``stderr`` is the compiler's own text."""
+
+    def __init__(self, message: str, stderr: str = ""):
+        super().__init__(message)
+        self.stderr = stderr

@@ -1,0 +1,25 @@
+"""Where the project keeps its per-user caches (converted traces, binaries, baselines)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CACHE_ENV = "POLICYSMITH_CACHE"
+
+
+def cache_dir() -> Path:
+    """``$POLICYSMITH_CACHE``, else ``$XDG_CACHE_HOME/policysmith``, else ``~/.cache/policysmith``."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        root = Path(explicit)
+    else:
+        root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "policysmith"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def package_templates_dirs() -> list[Path]:
+    """Template roots shipped with the package (wheel) or beside it (source checkout)."""
+    here = Path(__file__).resolve().parent
+    return [p for p in (here / "_templates", here.parent / "templates") if p.is_dir()]

@@ -1,0 +1,89 @@
+"""Run an untrusted executable in a child process with resource limits.
+
+Limits: CPU seconds, wall-clock seconds, address space, file size, an empty
+environment (no secrets) and a private working directory. A breach comes back as a
+reason string that becomes the candidate's feedback.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from typing import Sequence
+
+OUTPUT_LIMIT = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_seconds: float = 120.0
+    wall_seconds: float = 180.0
+    address_space: int = 8 << 30
+    file_size: int = 1 << 20
+
+
+@dataclass(frozen=True)
+class RunResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    breach: str | None  # None when the program ran within its limits
+
+    @property
+    def ok(self) -> bool:
+        return self.breach is None and self.returncode == 0
+
+
+def _limit(limits: Limits):
+    def apply() -> None:
+        cpu = int(limits.cpu_seconds) + 1
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.address_space, limits.address_space))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+def run_limited(argv: Sequence[str], limits: Limits = Limits()) -> RunResult:
+    """Run ``argv`` under ``limits``; never raises for the child's misbehaviour."""
+    with tempfile.TemporaryDirectory(prefix="ps-run-") as tmp:
+        proc = subprocess.Popen(
+            list(argv), cwd=tmp, env={"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp},
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=_limit(limits), start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(timeout=limits.wall_seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
+            return RunResult(-9, "", _tail(err), f"timeout: still running after {limits.wall_seconds:g} s wall-clock")
+    rc = proc.returncode
+    stdout, stderr = out.decode(errors="replace")[:OUTPUT_LIMIT], _tail(err)
+    return RunResult(rc, stdout, stderr, _breach(rc, stderr, limits))
+
+
+def _tail(data: bytes, n: int = 4000) -> str:
+    return data.decode(errors="replace")[-n:]
+
+
+def _breach(rc: int, stderr: str, limits: Limits) -> str | None:
+    if rc >= 0:
+        if rc == 3 and "out of memory" in stderr:
+            return f"memory: allocation failed under the {limits.address_space >> 20} MiB address-space limit"
+        return None
+    sig = -rc
+    if sig == signal.SIGXCPU or sig == signal.SIGKILL:
+        return f"timeout: CPU-time limit of {limits.cpu_seconds:g} s exceeded (signal {signal.Signals(sig).name})"
+    if sig == signal.SIGXFSZ:
+        return f"file size limit of {limits.file_size} bytes exceeded"
+    try:
+        name = signal.Signals(sig).name
+    except ValueError:
+        name = str(sig)
+    return f"crash: killed by signal {name}"
