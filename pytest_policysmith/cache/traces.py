@@ -43,6 +43,7 @@ PUBLIC_DATASETS = {
     "twitter": "cache_dataset_oracleGeneral/2020_twitter",
     "wiki": "cache_dataset_oracleGeneral/2019_wiki",
 }
+SYNTHETIC_NAME = "synthetic/zipf_scan"  # generated on the fly: the offline default
 SUFFIXES = (".oracleGeneral.bin.zst", ".oracleGeneral.zst", ".oracleGeneral.bin", ".oracleGeneral", ".csv", ".txt")
 
 
@@ -97,11 +98,12 @@ def resolve(name: str, dirs: Iterable[Path] = (), download: bool = True) -> Path
     direct = Path(name).expanduser()
     if direct.is_file():
         return direct
-    tried: list[str] = []
+    if name == SYNTHETIC_NAME:
+        dest = cache_dir() / "synthetic" / "zipf_scan.oracleGeneral.bin.zst"
+        return dest if dest.is_file() else synthetic_trace(dest)
     for root in [*dirs, cache_dir() / "downloads"]:
         for suffix in ("", *SUFFIXES):
             cand = root / f"{name}{suffix}"
-            tried.append(str(cand))
             if cand.is_file():
                 return cand
     url = public_url(name)
@@ -215,17 +217,30 @@ def _decompress_zstd(path: Path, raw: bytes) -> bytes:
     return b"".join(out)
 
 
-def _read_with_libcachesim(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+def libcachesim_reader(path: Path, ignore_size: bool = False):
+    """A libcachesim TraceReader for ``path``, with the field layout this store assumes.
+
+    csv traces are read as ``time,obj_id,obj_size`` (header detected), as cachesim's
+    default csv layout; txt traces as one object id per line.
+    """
     import libcachesim as lcs
 
-    ttype = {"csv": lcs.TraceType.CSV_TRACE, "txt": lcs.TraceType.PLAIN_TXT_TRACE}[fmt]
-    params = lcs.ReaderInitParam()
+    fmt = trace_format(path)
+    ttype = {
+        "oracleGeneral": lcs.TraceType.ORACLE_GENERAL_TRACE,
+        "csv": lcs.TraceType.CSV_TRACE,
+        "txt": lcs.TraceType.PLAIN_TXT_TRACE,
+    }[fmt]
+    params = lcs.ReaderInitParam(ignore_obj_size=ignore_size)
     if fmt == "csv":
         params.time_field, params.obj_id_field, params.obj_size_field = 1, 2, 3
         params.has_header, params.has_header_set = _csv_has_header(path), True
-    reader = lcs.TraceReader(str(path), ttype, params)
+    return lcs.TraceReader(str(path), ttype, params)
+
+
+def _read_with_libcachesim(path: Path, fmt: str) -> tuple[np.ndarray, np.ndarray]:
     ids, sizes = [], []
-    for req in reader:
+    for req in libcachesim_reader(path):
         ids.append(req.obj_id)
         sizes.append(req.obj_size)
     if not ids:
@@ -260,6 +275,7 @@ def _write_arrays(dest: Path, obj_ids: np.ndarray, sizes: np.ndarray) -> dict:
 
 
 def _atomic_write(dest: Path, data: bytes) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, dest)
@@ -280,10 +296,9 @@ def synthetic_trace(dest: Path, n_requests: int = 200_000, n_objects: int = 20_0
     recs["obj_id"] = ids
     recs["obj_size"] = 4096
     recs["next_access_vtime"] = _next_access(ids)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     import zstandard
 
-    dest.write_bytes(zstandard.ZstdCompressor(level=3).compress(recs.tobytes()))
+    _atomic_write(dest, zstandard.ZstdCompressor(level=3).compress(recs.tobytes()))
     return dest
 
 

@@ -1,0 +1,151 @@
+"""Baselines: libCacheSim's own policies (and Belady) on the same trace and cache size.
+
+Each libCacheSim policy runs in a fresh child process. That isolates crashes, and it
+makes LeCaR, Cacheus and LHD reproducible: they draw from the C library's ``rand()``, so in a
+shared process their result depends on which policies ran before them.
+
+Policies libCacheSim lacks (MRU, CR-LFU, SR-LRU) run as priority functions through our
+own simulator; their ``source`` says so. Results are cached on disk, keyed by trace
+checksum, capacity, size mode, policy and libcachesim version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from ..errors import UsageError
+from ..paths import cache_dir
+from ..templates import Template
+from .simulator import build, simulate
+from .traces import Trace
+
+# The paper's 14 baselines, with libCacheSim's names where it has them.
+PAPER_BASELINES = (
+    "LRU", "LFU", "FIFO", "MRU", "LIRS", "Clock", "GDSF", "Sieve", "S3FIFO",
+    "LHD", "LeCaR", "Cacheus", "CR-LFU", "SR-LRU",
+)
+# Everything else libCacheSim ships that runs with default parameters.
+OTHER_LIBCACHESIM = (
+    "ARC", "TwoQ", "WTinyLFU", "SLRU", "Clock2QPlus", "ClockPro", "Hyperbolic", "LFUDA",
+    "LRUK", "MQ", "GLCache", "ThreeLCache", "Random", "LRUProb", "FlashProb", "Size",
+)
+SLOW = ("LRB",)  # ~55 s on w106: only with include_slow
+ORACLE = ("Belady",)
+# These draw from the C library's rand(): reproducible per fresh process, but a run that
+# shares a process with other policies (as baselines_10pct.tsv did) gets other numbers.
+RAND_DEPENDENT = ("LeCaR", "Cacheus", "LHD", "Random", "LRUProb", "FlashProb")
+# Run through the priority template: name -> seed file stem.
+TEMPLATE_POLICIES = {"MRU": "mru", "CR-LFU": "crlfu", "SR-LRU": "srlru"}
+DEFAULT_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class BaselineResult:
+    policy: str
+    object_miss_ratio: float
+    byte_miss_ratio: float
+    seconds: float
+    source: str  # "libCacheSim <version>" or "priority template seed <stem>"
+    paper: bool  # one of the paper's 14 baselines
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def default_policies(include_slow: bool = False) -> list[str]:
+    return [*PAPER_BASELINES, *OTHER_LIBCACHESIM, *(SLOW if include_slow else ()), *ORACLE]
+
+
+def hashpower(n_objects: int) -> int:
+    """libCacheSim's hash table size: ~2x the object count (its default of 24 is ~10x slower here)."""
+    return max(10, math.ceil(math.log2(max(2, n_objects))) + 1)
+
+
+def _cache_key(trace: Trace, capacity: int, ignore_size: bool, policy: str, extra: str) -> str:
+    raw = json.dumps([trace.sha256, capacity, ignore_size, policy, version("libcachesim"), extra])
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def run_baselines(
+    trace: Trace,
+    capacity: int,
+    ignore_size: bool,
+    template: Template | None,
+    policies: list[str] | None = None,
+    jobs: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> dict[str, BaselineResult]:
+    """Results by policy name, in the order asked; cached results are reused."""
+    policies = policies or default_policies()
+    known = set(default_policies(include_slow=True))
+    unknown = [p for p in policies if p not in known]
+    if unknown:
+        raise UsageError(f"unknown baseline policy {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    results: dict[str, BaselineResult] = {}
+
+    def one(policy: str) -> tuple[str, BaselineResult]:
+        extra = template.sha256 if policy in TEMPLATE_POLICIES and template else ""
+        path = cache_dir() / "baselines" / f"{_cache_key(trace, capacity, ignore_size, policy, extra)}.json"
+        if path.exists():
+            return policy, BaselineResult(**json.loads(path.read_text()))
+        if policy in TEMPLATE_POLICIES:
+            res = _run_template_policy(policy, trace, capacity, ignore_size, template)
+        else:
+            res = _run_libcachesim(policy, trace, capacity, ignore_size, timeout)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(res.as_dict()))
+        os.replace(tmp, path)
+        return policy, res
+
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        for policy, res in pool.map(one, policies):
+            results[policy] = res
+    return {p: results[p] for p in policies}
+
+
+def _run_template_policy(policy: str, trace: Trace, capacity: int, ignore_size: bool, template: Template | None):
+    if template is None:
+        raise UsageError(f"baseline {policy} needs the cache_priority template (libCacheSim has no {policy})")
+    stem = TEMPLATE_POLICIES[policy]
+    seeds = template.seeds()
+    if stem not in seeds:
+        raise UsageError(f"baseline {policy} needs seeds/{stem}.c in template {template.root}")
+    res = simulate(build(template, seeds[stem], stem), trace, capacity, ignore_size)
+    return BaselineResult(
+        policy, res.object_miss_ratio, res.byte_miss_ratio, res.seconds,
+        f"priority template seed {stem}", policy in PAPER_BASELINES,
+    )
+
+
+def _run_libcachesim(policy: str, trace: Trace, capacity: int, ignore_size: bool, timeout: float) -> BaselineResult:
+    argv = [sys.executable, "-m", "pytest_policysmith.cache.baseline_worker", policy, str(trace.source),
+            str(capacity), "1" if ignore_size else "0", str(hashpower(trace.n_objects))]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise UsageError(f"baseline {policy} on {trace.name} did not finish within {timeout:g} s")
+    if proc.returncode != 0:
+        raise UsageError(f"baseline {policy} on {trace.name} failed (exit {proc.returncode}): {proc.stderr[-800:]}")
+    omr, bmr = json.loads(proc.stdout.strip().splitlines()[-1])
+    return BaselineResult(
+        policy, omr, bmr, time.perf_counter() - t0, f"libCacheSim {version('libcachesim')}", policy in PAPER_BASELINES,
+    )
+
+
+def best(results: dict[str, BaselineResult], metric: str = "object_miss_ratio",
+         paper_only: bool = False) -> BaselineResult:
+    """The best non-oracle baseline (lowest miss ratio)."""
+    pool = [r for r in results.values() if r.policy not in ORACLE and (r.paper or not paper_only)]
+    return min(pool, key=lambda r: getattr(r, metric))
