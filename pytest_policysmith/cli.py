@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"evaluate": cmd_evaluate, "baselines": cmd_baselines}[args.command](args)
     except (UsageError, CompileError, SimulationError) as exc:
-        detail = getattr(exc, "stderr", "") or ""
-        print(f"policysmith: error: {exc}\n{detail}".rstrip(), file=sys.stderr)
+        print(f"policysmith: error: {exc}", file=sys.stderr)
         return 2
 
 

@@ -9,5 +9,5 @@ class CompileError(Exception):
     """A candidate that the compiler rejected; ``stderr`` is the compiler's own text."""
 
     def __init__(self, message: str, stderr: str = ""):
-        super().__init__(message)
+        super().__init__(f"{message}\n{stderr}".rstrip())
         self.stderr = stderr

@@ -1,0 +1,45 @@
+"""Gate assertions for regression mode, with messages that name policy, metric and values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ..cache.baselines import BaselineResult
+from ..cache.evaluator import Evaluation
+from .candidate import Candidate
+
+
+def assert_reproduces(candidate: Candidate, evaluation: Evaluation) -> None:
+    """The stored policy gets its recorded score again, on the same trace bytes."""
+    ctx, meta = candidate.context, candidate.meta
+    for trace, got in evaluation.per_trace.items():
+        want = (meta.get("metrics") or {}).get(trace)
+        if want is None:
+            pytest.fail(f"policy {candidate.id}: no recorded metrics for trace {trace}; re-accept it with --synth-accept")
+        if want.get("trace_sha256") != got["trace_sha256"]:
+            pytest.skip(
+                f"policy {candidate.id}: recorded on {trace} with sha256 {want.get('trace_sha256', '?')[:16]}..., "
+                f"but your copy is {got['trace_sha256'][:16]}... (a different file, e.g. the public CloudPhysics "
+                "w106 rather than the block-level one): the recorded score does not apply, so it is not compared"
+            )
+        for metric in (ctx.objective, "byte_miss_ratio"):
+            if not math.isclose(got[metric], want[metric], rel_tol=ctx.rtol, abs_tol=ctx.atol):
+                pytest.fail(
+                    f"policy {candidate.id} regressed on {trace}: {metric} recorded {want[metric]:.6f}, "
+                    f"obtained {got[metric]:.6f} (rtol={ctx.rtol:g}, atol={ctx.atol:g})"
+                )
+
+
+def assert_beats(candidate: Candidate, evaluation: Evaluation, baselines: dict[str, dict[str, BaselineResult]]) -> None:
+    """Lower objective than every baseline the context names in ``gate``, on every trace."""
+    ctx = candidate.context
+    for trace, got in evaluation.per_trace.items():
+        for name in ctx.gate:
+            base = baselines[trace][name]
+            ours, theirs = got[ctx.objective], getattr(base, ctx.objective)
+            assert ours < theirs, (
+                f"policy {candidate.id} does not beat baseline {name} on {trace}: "
+                f"{ctx.objective} {ours:.6f} vs {name} {theirs:.6f}"
+            )

@@ -1,0 +1,51 @@
+"""Static rules for candidate C bodies: only declared inputs, allowed calls, no escape hatches.
+
+These run before anything is compiled, so a candidate that tries ``#include``, ``asm``,
+pointers, loops, globals or I/O is rejected with a reason a generator can act on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..generators.expr import strip_comments
+from ..templates import Template
+
+FORBIDDEN = [
+    (re.compile(r"#"), "preprocessor directives (#include, #define, ...) are not allowed"),
+    (re.compile(r"\b(asm|__asm__|__asm)\b"), "inline assembly is not allowed"),
+    (re.compile(r"\b__attribute__\b"), "__attribute__ is not allowed"),
+    (re.compile(r"\b(static|extern|register|volatile|_Thread_local)\b"), "storage classes (static/global state) are not allowed"),
+    (re.compile(r"\b(for|while|do|goto|switch)\b"), "loops, goto and switch are not allowed"),
+    (re.compile(r"[\[\]]"), "arrays and indexing are not allowed"),
+    (re.compile(r"->|(?<![&])&(?![&])"), "pointers and address-of are not allowed"),
+    (re.compile(r"\b(double|float|int|long|char|void|unsigned)\s*\*"), "pointer declarations are not allowed"),
+    (re.compile(r"\(\s*(double|float|int|long|char|void|unsigned)[^)]*\*\s*\)"), "pointer casts are not allowed"),
+    (re.compile(r"[\"']"), "string and character literals are not allowed (no I/O)"),
+]
+KEYWORDS = {"return", "if", "else", "double", "float", "int", "long", "unsigned", "const"}
+TYPES = r"(?:const\s+)?(?:double|float|int|long|unsigned)"
+# Numbers first, so digits inside names (log1p, age_p50) stay part of the name.
+TOKEN = re.compile(r"\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)?")
+
+
+def static_violations(source: str, template: Template) -> list[str]:
+    """Every rule the body breaks, as sentences naming the offending text; [] when clean."""
+    text = strip_comments(source)
+    problems = [msg for rx, msg in FORBIDDEN if rx.search(text)]
+    locals_ = set(re.findall(rf"\b{TYPES}\s+([A-Za-z_]\w*)", text))
+    inputs = set(template.input_names)
+    calls = set(template.allowed_calls)
+    for m in TOKEN.finditer(text):
+        if not (m.group(0)[0].isalpha() or m.group(0)[0] == "_"):
+            continue
+        name = re.sub(r"\s+", "", m.group(0))
+        after = text[m.end():].lstrip()[:1]
+        if after == "(":
+            if name not in calls and name not in {"if"}:
+                problems.append(f"call to {name}() is not allowed; allowed calls: {', '.join(sorted(calls))}")
+        elif name not in inputs and name not in KEYWORDS and name not in locals_:
+            problems.append(f"{name} is not a declared input or local variable")
+    if not re.search(r"\breturn\b", text):
+        problems.append("the body never returns a value")
+    return sorted(set(problems))

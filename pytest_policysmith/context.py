@@ -1,0 +1,118 @@
+"""Contexts: a folder whose ``conftest.py`` declares ``policysmith_context = {...}``.
+
+The declaration is validated here, field by field, so a typo is a usage error that names
+the file and the field before any work starts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .cache.simulator import parse_cache_size
+from .errors import UsageError
+
+DECLARATION = "policysmith_context"
+DOMAINS = ("cache",)
+OBJECTIVES = ("object_miss_ratio", "byte_miss_ratio")
+
+
+@dataclass(frozen=True)
+class SearchDefaults:
+    rounds: int = 20
+    candidates: int = 25
+    parents: int = 2
+    generator: str = "evolve"
+
+
+@dataclass(frozen=True)
+class Context:
+    name: str
+    root: Path
+    domain: str
+    traces: tuple[str, ...]
+    cache_size: float | int
+    ignore_size: bool
+    objective: str
+    template: str
+    gate: tuple[str, ...] = ()
+    search: SearchDefaults = field(default_factory=SearchDefaults)
+    rtol: float = 1e-9
+    atol: float = 1e-9
+
+    @property
+    def policies_dir(self) -> Path:
+        return self.root / "policies"
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["root"] = str(self.root)
+        return d
+
+
+def load_context(root: Path, declaration: Any) -> Context:
+    """Validate a ``policysmith_context`` dict declared in ``root/conftest.py``."""
+    where = root / "conftest.py"
+    if not isinstance(declaration, dict):
+        raise UsageError(f"{where}: {DECLARATION} must be a dict, not {type(declaration).__name__}")
+    d = dict(declaration)
+
+    def need(key: str, kind: type | tuple[type, ...]):
+        if key not in d:
+            raise UsageError(f"{where}: {DECLARATION} is missing field {key!r}")
+        val = d.pop(key)
+        if not isinstance(val, kind) or (kind is int and isinstance(val, bool)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise UsageError(f"{where}: field {key!r} must be {names}, got {val!r}")
+        return val
+
+    domain = need("domain", str)
+    if domain not in DOMAINS:
+        raise UsageError(f"{where}: field 'domain' is {domain!r}; known domains: {', '.join(DOMAINS)}")
+    traces = need("traces", (list, tuple, str))
+    traces = (traces,) if isinstance(traces, str) else tuple(traces)
+    if not traces or not all(isinstance(t, str) and t for t in traces):
+        raise UsageError(f"{where}: field 'traces' must name at least one trace, e.g. ['cloudphysics/w106']")
+    size = parse_cache_size(need("cache_size", (int, float)), f"{where}: field 'cache_size'")
+    objective = d.pop("objective", "object_miss_ratio")
+    if objective not in OBJECTIVES:
+        raise UsageError(f"{where}: field 'objective' is {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    template = need("template", str)
+    ignore_size = d.pop("ignore_size", False)
+    if not isinstance(ignore_size, bool):
+        raise UsageError(f"{where}: field 'ignore_size' must be true or false")
+    gate = tuple(d.pop("gate", ()))
+    search = _search(where, d.pop("search", {}))
+    rtol, atol = float(d.pop("rtol", 1e-9)), float(d.pop("atol", 1e-9))
+    if d:
+        raise UsageError(f"{where}: unknown field(s) {', '.join(sorted(d))} in {DECLARATION}")
+    return Context(root.name, root.resolve(), domain, traces, size, ignore_size, objective, template,
+                   gate, search, rtol, atol)
+
+
+def _search(where: Path, raw: Any) -> SearchDefaults:
+    if not isinstance(raw, dict):
+        raise UsageError(f"{where}: field 'search' must be a dict")
+    unknown = set(raw) - set(SearchDefaults.__dataclass_fields__)
+    if unknown:
+        raise UsageError(f"{where}: unknown field(s) search.{', search.'.join(sorted(unknown))}")
+    out = SearchDefaults(**raw)
+    for key in ("rounds", "candidates", "parents"):
+        val = getattr(out, key)
+        if not isinstance(val, int) or val < 1:
+            raise UsageError(f"{where}: field 'search.{key}' must be a positive integer, got {val!r}")
+    return out
+
+
+def find_context_root(path: Path, declarations: dict[Path, Any]) -> Path | None:
+    """The nearest folder at or above ``path`` whose conftest declares a context."""
+    for folder in [path, *path.parents] if path.is_dir() else path.parents:
+        if folder.resolve() in declarations:
+            return folder.resolve()
+    return None
+
+
+def context_json(ctx: Context) -> str:
+    return json.dumps(ctx.as_dict(), sort_keys=True, default=str)

@@ -1,0 +1,168 @@
+"""``evolve``: the offline GENERATOR. Genetic programming over the template's inputs.
+
+It mutates and crosses over expression trees parsed from the parents' ``return EXPR;``
+bodies: constant perturbation, operator changes, subtree replacement, added terms,
+guarded branches, pruning and subtree crossover. New terms are built from scale-free
+pieces (the capacity, the distance to the eviction frontier, age percentiles) times
+object features, because constants in absolute time units transfer badly.
+Every choice comes from ``random.Random(f"{seed}:{round}")``, so runs are reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from ..templates import Template
+from .base import Parent, Proposal
+from .expr import (
+    ARITH, COMPARE, Bin, Call, Cond, Neg, Node, Num, ParseError, Var, children, depth, nodes,
+    normalized_hash, parse_body, render_body, replace_at, size,
+)
+
+MAX_SIZE = 45
+MAX_DEPTH = 9
+UNARY_FNS = ("log1p", "sqrt")
+BINARY_FNS = ("fmin", "fmax")
+
+
+@dataclass
+class EvolveGenerator:
+    template: Template
+    seed: int = 0
+    name: str = "evolve"
+
+    def __post_init__(self) -> None:
+        names = set(self.template.input_names)
+        self.vars = [n for n in self.template.input_names if n != "now"]
+        scales = ["cache.capacity", "cache.age_p50", "cache.age_p90"]
+        self.scales: list[Node] = [Var(s) for s in scales if s in names]
+        if {"now", "cache.last_evicted"} <= names:
+            self.scales.append(Bin("-", Var("now"), Var("cache.last_evicted")))
+        feats = ["obj.count", "obj.freq", "ghost.hit", "ghost.count", "obj.size"]
+        self.features: list[Node] = [Var(f) for f in feats if f in names]
+        self.features += [Call("log1p", (Var(f),)) for f in ("obj.count", "obj.freq") if f in names]
+        self.anchors: list[Node] = [Var(a) for a in ("now", "cache.last_evicted", "obj.prev_access") if a in names]
+        allowed = set(self.template.allowed_calls)
+        self.unary = [f for f in UNARY_FNS if f in allowed]
+        self.binary = [f for f in BINARY_FNS if f in allowed]
+
+    def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
+        rng = random.Random(f"{self.seed}:{round_no}")
+        trees = []
+        for p in parents:
+            try:
+                trees.append((p, parse_body(p.source)))
+            except ParseError:
+                continue  # e.g. LLM-written statements: usable as context, not as a tree
+        if not trees:
+            return []
+        out: list[Proposal] = []
+        taken = set(seen)
+        attempts = 0
+        while len(out) < n and attempts < 60 * n:
+            attempts += 1
+            parent, tree = trees[rng.randrange(len(trees))] if rng.random() < 0.5 else trees[0]
+            op = rng.choices(
+                ["const", "const", "const", "operator", "add_term", "replace", "guard", "prune", "crossover"],
+                k=1,
+            )[0]
+            if op == "crossover" and len(trees) < 2:
+                op = "const"
+            child, used = self._apply(op, rng, tree, parent, trees)
+            if child is None or size(child) > MAX_SIZE or depth(child) > MAX_DEPTH or not _reads_input(child):
+                continue
+            body = render_body(child)
+            h = normalized_hash(body)
+            if h in taken:
+                continue
+            taken.add(h)
+            out.append(Proposal(body, tuple(p.id for p in used), f"mutate:{op}" if op != "crossover" else "crossover"))
+        return out
+
+    # -- operators -----------------------------------------------------------------
+    def _apply(self, op: str, rng: random.Random, tree: Node, parent: Parent, trees) -> tuple[Node | None, list]:
+        sub = nodes(tree)
+        if op == "const":
+            nums = [(n, p) for n, p in sub if isinstance(n, Num)]
+            if not nums:
+                return self._add_term(rng, tree), [parent]
+            node, path = rng.choice(nums)
+            return replace_at(tree, path, Num(_perturb(rng, node.value))), [parent]
+        if op == "operator":
+            cands = [(n, p) for n, p in sub if isinstance(n, (Bin, Call))]
+            if not cands:
+                return None, []
+            node, path = rng.choice(cands)
+            return replace_at(tree, path, self._swap_op(rng, node)), [parent]
+        if op == "add_term":
+            return self._add_term(rng, tree), [parent]
+        if op == "replace":
+            node, path = rng.choice(sub)
+            return replace_at(tree, path, self._grow(rng, 2)), [parent]
+        if op == "guard":
+            alt = self._add_term(rng, tree)
+            test = Bin(rng.choice(COMPARE[2:]), rng.choice(self.features), Num(rng.choice([0.0, 1.0, 2.0, 3.0])))
+            return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree), [parent]
+        if op == "prune":
+            inner = [(n, p) for n, p in sub if children(n)]
+            if not inner:
+                return None, []
+            node, path = rng.choice(inner)
+            return replace_at(tree, path, rng.choice(children(node))), [parent]
+        other_parent, other = rng.choice([t for t in trees if t[0].id != parent.id] or trees)
+        donor, _ = rng.choice(nodes(other))
+        _, path = rng.choice(sub)
+        return replace_at(tree, path, donor), [parent, other_parent]
+
+    def _swap_op(self, rng: random.Random, node: Node) -> Node:
+        if isinstance(node, Call):
+            pool = self.unary if len(node.args) == 1 else self.binary
+            fn = rng.choice([f for f in pool if f != node.fn] or [node.fn])
+            return Call(fn, node.args)
+        assert isinstance(node, Bin)
+        for group in (ARITH, COMPARE, ("&&", "||")):
+            if node.op in group:
+                return Bin(rng.choice([o for o in group if o != node.op]), node.left, node.right)
+        return node
+
+    def _term(self, rng: random.Random) -> Node:
+        """c * SCALE * FEATURE: a credit in the units of the scale, not of the trace."""
+        c = Num(round(rng.choice([0.05, 0.1, 0.25, 0.5, 1.0, 2.0]) * math.exp(rng.gauss(0, 0.3)), 3))
+        return Bin("*", Bin("*", c, rng.choice(self.scales)), rng.choice(self.features))
+
+    def _add_term(self, rng: random.Random, tree: Node) -> Node:
+        target_nodes = [(n, p) for n, p in nodes(tree) if not isinstance(n, Num)]
+        node, path = rng.choice(target_nodes[:6])  # near the root: whole branches
+        return replace_at(tree, path, Bin(rng.choice(["+", "+", "-"]), node, self._term(rng)))
+
+    def _grow(self, rng: random.Random, d: int) -> Node:
+        if d <= 0 or rng.random() < 0.3:
+            r = rng.random()
+            if r < 0.4:
+                return self._term(rng)
+            if r < 0.7:
+                return rng.choice(self.anchors + self.features)
+            return Num(round(rng.uniform(-2, 4), 2))
+        r = rng.random()
+        if r < 0.55:
+            return Bin(rng.choice(["+", "-", "*"]), self._grow(rng, d - 1), self._grow(rng, d - 1))
+        if r < 0.75 and self.unary:
+            return Call(rng.choice(self.unary), (self._grow(rng, d - 1),))
+        if r < 0.85 and self.binary:
+            return Call(rng.choice(self.binary), (self._grow(rng, d - 1), self._grow(rng, d - 1)))
+        test = Bin(rng.choice(COMPARE), rng.choice(self.features), Num(rng.choice([0.0, 1.0, 2.0])))
+        return Cond(test, self._grow(rng, d - 1), self._grow(rng, d - 1))
+
+
+def _perturb(rng: random.Random, v: float) -> float:
+    if v == 0.0:
+        return round(rng.gauss(0, 0.5), 3)
+    if rng.random() < 0.15:
+        return -v
+    return float(f"{v * math.exp(rng.gauss(0, 0.35)):.4g}")
+
+
+def _reads_input(node: Node) -> bool:
+    return any(isinstance(n, Var) for n, _ in nodes(node))

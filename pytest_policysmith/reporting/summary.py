@@ -1,0 +1,39 @@
+"""The run summary: the ``--synth-json`` contract, built from a finished search."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..search.loop import SearchOutcome
+
+
+def summary_dict(o: SearchOutcome) -> dict:
+    w = o.winner
+    return {
+        "context": o.context.name,
+        "run_id": o.run_id,
+        "generator": o.options.generator,
+        "model": o.options.model,
+        "seed": o.options.seed,
+        "rounds": o.options.rounds,
+        "candidates_per_round": o.options.candidates,
+        "evaluated": o.evaluated,
+        "passed_checks": o.passed,
+        "failed_checks": o.failed,
+        "wall_seconds": o.wall_seconds,
+        "best": None if w is None else {"id": w.id, "source": w.source, "score": w.score, "metrics": w.metrics,
+                                        "origin": w.origin, "parents": list(w.parents)},
+        "baselines": {trace: {name: r.as_dict() for name, r in res.items()} for trace, res in o.baselines.items()},
+        "rounds_log": [{"round": r.round, "best_score": r.best_score, "pass_rate": r.pass_rate, "seconds": r.seconds,
+                        "candidates": r.candidates} for r in o.rounds],
+        "settings": o.settings,
+    }
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)

@@ -1,0 +1,29 @@
+"""Terminal output at the end of a synthesis run: the winner against every baseline."""
+
+from __future__ import annotations
+
+from ..search.loop import SearchOutcome
+
+
+def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
+    lines = [f"policysmith run {o.run_id}: {o.evaluated} evaluated, {o.failed} rejected, {o.wall_seconds:.1f} s"]
+    w = o.winner
+    if w is None:
+        return lines + ["no candidate passed the checker"]
+    metric = o.context.objective
+    for trace, res in o.baselines.items():
+        ours = w.metrics[trace][metric]
+        belady = res.get("Belady")
+        lines.append(f"{trace}: winner {w.id} {metric} {ours:.6f}"
+                     + (f", Belady {getattr(belady, metric):.6f} (gap {ours - getattr(belady, metric):+.6f})" if belady else ""))
+        if verbosity < 0:
+            continue
+        rows = sorted(res.values(), key=lambda r: getattr(r, metric))
+        shown = rows if verbosity > 0 else [r for r in rows if r.paper or r.policy == "Belady" or getattr(r, metric) < ours * 1.05]
+        lines.append(f"  {'policy':<12} {metric:>18}  vs winner")
+        for r in shown:
+            v = getattr(r, metric)
+            mark = "*" if r.paper else " "
+            lines.append(f"  {r.policy:<11}{mark} {v:18.6f}  {'winner better' if ours < v else 'baseline better'}")
+    lines.append(f"winner source:\n{w.source.rstrip()}")
+    return lines

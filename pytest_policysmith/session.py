@@ -1,0 +1,122 @@
+"""One session object hung on ``config``: mode, options, contexts, candidates, caches."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from .cache.baselines import BaselineResult, default_policies, run_baselines
+from .cache.evaluator import Evaluation, context_traces, evaluate
+from .cache.simulator import resolve_capacity
+from .cache.traces import search_dirs
+from .checking.candidate import Candidate
+from .context import DECLARATION, Context, find_context_root, load_context
+from .errors import UsageError
+from .storage.policies import load_policies
+from .templates import Template, load_template
+
+KEY = pytest.StashKey["PolicysmithSession"]()
+
+
+@dataclass(frozen=True)
+class InnerSpec:
+    """What the controller hands an inner (per-round) session."""
+
+    run_id: str
+    archive: Path
+    round: int
+    candidates: list[dict[str, str]]
+    traces_dirs: list[Path]
+
+    @classmethod
+    def load(cls, path: str) -> "InnerSpec":
+        d = json.loads(Path(path).read_text())
+        return cls(d["run_id"], Path(d["archive"]), d["round"], d["candidates"], [Path(p) for p in d["traces_dirs"]])
+
+
+class PolicysmithSession:
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.synthesize: bool = bool(config.getoption("synthesize"))
+        inner = config.getoption("synth_inner")
+        self.inner: InnerSpec | None = InnerSpec.load(inner) if inner else None
+        self.traces_dirs: list[Path] = self.inner.traces_dirs if self.inner else search_dirs(
+            config.getoption("synth_traces"))
+        self._contexts: dict[Path, Context] = {}
+        self._templates: dict[str, Template] = {}
+        self._evaluations: dict[tuple[str, str], Evaluation] = {}
+        self._baselines: dict[str, dict[str, dict[str, BaselineResult]]] = {}
+        self._lock = threading.Lock()
+        self.outcome = None  # SearchOutcome after a synthesis run
+        self.workers = 0
+        self.inner_candidates: list[Candidate] = []
+        self.context: Context | None = None  # controller: the context being searched
+        self.template: Template | None = None
+        self.options = None
+
+    @property
+    def is_controller(self) -> bool:
+        return self.synthesize and self.inner is None
+
+    # -- contexts ----------------------------------------------------------------------
+    def declarations(self) -> dict[Path, Any]:
+        found = {}
+        for plugin in self.config.pluginmanager.get_plugins():
+            if isinstance(plugin, ModuleType) and hasattr(plugin, DECLARATION):
+                f = getattr(plugin, "__file__", "") or ""
+                if f.endswith("conftest.py"):
+                    found[Path(f).resolve().parent] = getattr(plugin, DECLARATION)
+        return found
+
+    def context_for(self, path: Path) -> Context | None:
+        decls = self.declarations()
+        root = find_context_root(Path(path).resolve(), decls)
+        if root is None:
+            return None
+        if root not in self._contexts:
+            self._contexts[root] = load_context(root, decls[root])
+        return self._contexts[root]
+
+    def template_for(self, ctx: Context) -> Template:
+        if ctx.template not in self._templates:
+            search = [ctx.root, ctx.root.parent.parent / "templates", self.config.rootpath / "templates"]
+            self._templates[ctx.template] = load_template(ctx.template, search)
+        return self._templates[ctx.template]
+
+    # -- candidates ----------------------------------------------------------------------
+    def candidates_for(self, ctx: Context) -> list[Candidate]:
+        template = self.template_for(ctx)
+        if self.inner is not None:
+            return [Candidate(c["id"], c["source"], template, ctx, c.get("origin", "")) for c in self.inner.candidates]
+        return [Candidate(p.name, p.source, template, ctx, "stored", p.path, p.meta)
+                for p in load_policies(ctx.policies_dir)]
+
+    def evaluation(self, cand: Candidate) -> Evaluation:
+        key = (cand.context.name, cand.id)
+        if key not in self._evaluations:
+            traces = context_traces(cand.context, self.traces_dirs)
+            self._evaluations[key] = evaluate(cand.source, cand.template, cand.context, traces, cand.id)
+        return self._evaluations[key]
+
+    def baselines(self, ctx: Context) -> dict[str, dict[str, BaselineResult]]:
+        with self._lock:
+            if ctx.name not in self._baselines:
+                out = {}
+                for t in context_traces(ctx, self.traces_dirs):
+                    cap = resolve_capacity(ctx.cache_size, t, ctx.ignore_size)
+                    wanted = list(dict.fromkeys([*ctx.gate, "Belady"])) or default_policies()
+                    out[t.name] = run_baselines(t, cap, ctx.ignore_size, self.template_for(ctx), wanted)
+                self._baselines[ctx.name] = out
+            return self._baselines[ctx.name]
+
+    def validate_options(self) -> None:
+        for opt in ("synth_rounds", "synth_candidates", "synth_parents"):
+            val = self.config.getoption(opt)
+            if val is not None and val < 1:
+                raise UsageError(f"--{opt.replace('_', '-')} must be at least 1, got {val}")

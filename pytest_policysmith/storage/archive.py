@@ -1,0 +1,175 @@
+"""The archive: every run, round, candidate and check, in SQLite, written as it happens.
+
+WAL mode and short transactions let the inner pytest session write results while the
+controller reads them; a run killed at any point resumes from what was committed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import UsageError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, context TEXT NOT NULL, started REAL NOT NULL, finished REAL,
+    status TEXT NOT NULL, settings TEXT NOT NULL, owner_pid INTEGER
+);
+CREATE TABLE IF NOT EXISTS candidates (
+    run_id TEXT NOT NULL, id TEXT NOT NULL, round INTEGER NOT NULL, idx INTEGER NOT NULL,
+    hash TEXT NOT NULL, source TEXT NOT NULL, parents TEXT NOT NULL, origin TEXT NOT NULL,
+    generator TEXT NOT NULL, status TEXT NOT NULL, feedback TEXT, score REAL, metrics TEXT,
+    check_seconds REAL DEFAULT 0, eval_seconds REAL DEFAULT 0, created REAL NOT NULL,
+    PRIMARY KEY (run_id, id)
+);
+CREATE INDEX IF NOT EXISTS cand_round ON candidates(run_id, round);
+CREATE TABLE IF NOT EXISTS checks (
+    run_id TEXT NOT NULL, candidate_id TEXT NOT NULL, rule TEXT NOT NULL, outcome TEXT NOT NULL,
+    feedback TEXT, seconds REAL, PRIMARY KEY (run_id, candidate_id, rule)
+);
+CREATE TABLE IF NOT EXISTS rounds (
+    run_id TEXT NOT NULL, round INTEGER NOT NULL, best_score REAL, pass_rate REAL,
+    seconds REAL, candidates INTEGER, PRIMARY KEY (run_id, round)
+);
+"""
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    run_id: str
+    id: str
+    round: int
+    idx: int
+    hash: str
+    source: str
+    parents: tuple[str, ...]
+    origin: str
+    generator: str
+    status: str  # pending | failed | evaluated | error
+    feedback: str | None
+    score: float | None
+    metrics: dict[str, Any] | None
+    check_seconds: float
+    eval_seconds: float
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    round: int
+    best_score: float | None
+    pass_rate: float
+    seconds: float
+    candidates: int
+
+
+class Archive:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise UsageError(f"archive {self.path}: cannot open for writing ({exc}); "
+                             "choose a writable path with --synth-archive") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _tx(self, sql: str, params: tuple = ()) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(sql, params)
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise UsageError(f"archive {self.path}: write failed ({exc}); earlier results are intact") from exc
+
+    # -- runs -------------------------------------------------------------------------
+    def create_run(self, context: str, settings: dict[str, Any], pid: int) -> str:
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self._tx("INSERT INTO runs VALUES (?,?,?,?,?,?,?)",
+                 (run_id, context, time.time(), None, "running", json.dumps(settings, sort_keys=True), pid))
+        return run_id
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT id, context, started, finished, status, settings, owner_pid FROM runs WHERE id=?",
+                              (run_id,)).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "context": row[1], "started": row[2], "finished": row[3], "status": row[4],
+                "settings": json.loads(row[5]), "owner_pid": row[6]}
+
+    def latest_run(self, context: str) -> str | None:
+        row = self.db.execute("SELECT id FROM runs WHERE context=? ORDER BY started DESC LIMIT 1", (context,)).fetchone()
+        return row[0] if row else None
+
+    def set_run_status(self, run_id: str, status: str, pid: int | None = None) -> None:
+        finished = time.time() if status in ("finished", "failed") else None
+        self._tx("UPDATE runs SET status=?, finished=?, owner_pid=COALESCE(?, owner_pid) WHERE id=?",
+                 (status, finished, pid, run_id))
+
+    # -- candidates ---------------------------------------------------------------------
+    def add_candidate(self, run_id: str, cid: str, round_no: int, idx: int, hash_: str, source: str,
+                      parents: tuple[str, ...], origin: str, generator: str) -> None:
+        self._tx("INSERT OR IGNORE INTO candidates (run_id, id, round, idx, hash, source, parents, origin, generator,"
+                 " status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                 (run_id, cid, round_no, idx, hash_, source, json.dumps(parents), origin, generator, "pending",
+                  time.time()))
+
+    def record_check(self, run_id: str, cid: str, rule: str, outcome: str, feedback: str | None, seconds: float) -> None:
+        self._tx("INSERT OR REPLACE INTO checks VALUES (?,?,?,?,?,?)", (run_id, cid, rule, outcome, feedback, seconds))
+
+    def record_evaluation(self, run_id: str, cid: str, status: str, score: float | None,
+                          metrics: dict | None, feedback: str | None, check_seconds: float, eval_seconds: float) -> None:
+        self._tx("UPDATE candidates SET status=?, score=?, metrics=?, feedback=?, check_seconds=?, eval_seconds=?"
+                 " WHERE run_id=? AND id=?",
+                 (status, score, json.dumps(metrics) if metrics is not None else None, feedback,
+                  check_seconds, eval_seconds, run_id, cid))
+
+    def checks(self, run_id: str, cid: str) -> list[tuple[str, str, str | None, float]]:
+        return self.db.execute("SELECT rule, outcome, feedback, seconds FROM checks WHERE run_id=? AND candidate_id=?"
+                               " ORDER BY rule", (run_id, cid)).fetchall()
+
+    def candidates(self, run_id: str, round_no: int | None = None) -> list[CandidateRow]:
+        sql = "SELECT * FROM candidates WHERE run_id=?"
+        params: tuple = (run_id,)
+        if round_no is not None:
+            sql += " AND round=?"
+            params += (round_no,)
+        return [self._row(r) for r in self.db.execute(sql + " ORDER BY round, idx", params)]
+
+    def hashes(self, run_id: str) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT hash FROM candidates WHERE run_id=?", (run_id,))}
+
+    def top(self, run_id: str, n: int) -> list[CandidateRow]:
+        rows = self.db.execute("SELECT * FROM candidates WHERE run_id=? AND status='evaluated' AND score IS NOT NULL"
+                               " ORDER BY score ASC, round ASC, idx ASC LIMIT ?", (run_id, n))
+        return [self._row(r) for r in rows]
+
+    @staticmethod
+    def _row(r: tuple) -> CandidateRow:
+        return CandidateRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8], r[9], r[10],
+                            r[11], json.loads(r[12]) if r[12] else None, r[13] or 0.0, r[14] or 0.0)
+
+    # -- rounds -----------------------------------------------------------------------------
+    def finish_round(self, run_id: str, row: RoundRow) -> None:
+        self._tx("INSERT OR REPLACE INTO rounds VALUES (?,?,?,?,?,?)",
+                 (run_id, row.round, row.best_score, row.pass_rate, row.seconds, row.candidates))
+
+    def rounds(self, run_id: str) -> list[RoundRow]:
+        return [RoundRow(*r) for r in self.db.execute(
+            "SELECT round, best_score, pass_rate, seconds, candidates FROM rounds WHERE run_id=? ORDER BY round",
+            (run_id,))]
+
+    def iter_runs(self) -> Iterator[tuple[str, str, str]]:
+        yield from self.db.execute("SELECT id, context, status FROM runs ORDER BY started")

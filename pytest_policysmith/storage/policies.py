@@ -1,0 +1,50 @@
+"""Accepted heuristics in a context's ``policies/`` folder: the C body plus its metadata.
+
+The metadata (``NAME.json``) is written after the body and both by atomic rename, and
+only pairs with metadata are loaded, so an interrupted accept leaves no half policy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+
+@dataclass(frozen=True)
+class StoredPolicy:
+    name: str
+    path: Path
+    source: str
+    meta: dict[str, Any]
+
+    def recorded(self, trace: str) -> dict[str, Any] | None:
+        return self.meta.get("metrics", {}).get(trace)
+
+
+def load_policies(folder: Path) -> list[StoredPolicy]:
+    out = []
+    for c_file in sorted(folder.glob("*.c")):
+        meta_file = c_file.with_suffix(".json")
+        if not meta_file.is_file():
+            continue
+        try:
+            meta = json.loads(meta_file.read_text())
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{meta_file}: not valid JSON ({exc}); restore it from version control") from exc
+        out.append(StoredPolicy(c_file.stem, c_file, c_file.read_text(), meta))
+    return out
+
+
+def accept(folder: Path, name: str, source: str, meta: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    c_file = folder / f"{name}.c"
+    for path, data in ((c_file, source), (c_file.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=True) + "\n")):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(data)
+        os.replace(tmp, path)
+    return c_file

@@ -1,0 +1,200 @@
+"""The plugin from the outside, through pytester: synthesis, accept, regression, resume, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pytest_policysmith.cache.traces import synthetic_trace
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = (ROOT / "contexts" / "cache_cloudphysics" / "test_rules.py").read_text()
+GATE = (ROOT / "contexts" / "cache_cloudphysics" / "test_gate.py").read_text()
+
+
+@pytest.fixture(scope="session")
+def small_trace(tmp_path_factory) -> Path:
+    return synthetic_trace(tmp_path_factory.mktemp("trace") / "small.oracleGeneral.bin.zst", 30_000, 3_000, seed=5)
+
+
+def make_context(pytester: pytest.Pytester, trace: Path, **overrides) -> Path:
+    decl = {
+        "domain": "cache", "traces": [str(trace)], "cache_size": 0.1, "ignore_size": True,
+        "objective": "object_miss_ratio", "template": str(ROOT / "templates" / "cache_priority"),
+        "gate": ["LRU", "FIFO"], "search": {"rounds": 2, "candidates": 4, "parents": 2},
+    }
+    decl.update(overrides)
+    ctx = pytester.mkdir("ctx")
+    (ctx / "conftest.py").write_text(f"policysmith_context = {decl!r}\n")
+    (ctx / "test_rules.py").write_text(RULES)
+    (ctx / "test_gate.py").write_text(GATE)
+    return ctx
+
+
+def synth(pytester, ctx, *args):
+    return pytester.runpytest_subprocess(
+        "--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider", *args
+    )
+
+
+def test_synthesis_run_writes_summary(pytester, small_trace):
+    ctx = make_context(pytester, small_trace)
+    res = synth(pytester, ctx, "--synth-json", "out.json")
+    assert res.ret == 0, res.stdout.str() + res.stderr.str()
+    res.stdout.fnmatch_lines(["round  0  best *", "round  2  best *", "*winner*"])
+    out = json.loads((pytester.path / "out.json").read_text())
+    for key in ("context", "run_id", "generator", "seed", "rounds", "candidates_per_round", "evaluated",
+                "passed_checks", "failed_checks", "wall_seconds", "best", "baselines", "rounds_log"):
+        assert key in out
+    assert out["generator"] == "evolve" and out["rounds"] == 2 and len(out["rounds_log"]) == 3
+    assert out["evaluated"] >= 10  # the seeds, at least
+    seeds = [r for r in out["rounds_log"] if r["round"] == 0][0]["best_score"]
+    assert out["best"]["score"] <= seeds
+    assert set(out["best"]["metrics"]) == {str(small_trace)}
+    assert out["settings"]["template_sha256"] and out["settings"]["traces"][str(small_trace)]["sha256"]
+    assert not (ctx / "policies").exists()  # nothing under the context changes without --synth-accept
+
+
+def test_same_seed_same_run(pytester, small_trace):
+    ctx = make_context(pytester, small_trace)
+    a = synth(pytester, ctx, "--synth-json", "a.json", "--synth-seed", "7")
+    b = synth(pytester, ctx, "--synth-json", "b.json", "--synth-seed", "7")
+    assert a.ret == b.ret == 0
+    ja, jb = (json.loads((pytester.path / f).read_text()) for f in ("a.json", "b.json"))
+    assert ja["run_id"] != jb["run_id"]
+    assert ja["best"]["source"] == jb["best"]["source"] and ja["best"]["score"] == jb["best"]["score"]
+    assert [r["best_score"] for r in ja["rounds_log"]] == [r["best_score"] for r in jb["rounds_log"]]
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    srcs = [[s for (s,) in db.execute("SELECT source FROM candidates WHERE run_id=? ORDER BY round, idx", (j["run_id"],))]
+            for j in (ja, jb)]
+    assert srcs[0] == srcs[1]
+
+
+def test_accept_then_regression_mode(pytester, small_trace):
+    ctx = make_context(pytester, small_trace)
+    assert synth(pytester, ctx, "--synth-accept").ret == 0
+    stored = sorted((ctx / "policies").glob("*.c"))
+    assert len(stored) == 1 and stored[0].with_suffix(".json").is_file()
+    meta = json.loads(stored[0].with_suffix(".json").read_text())
+    assert meta["seed"] == 0 and meta["template_sha256"] and meta["metrics"][str(small_trace)]["object_miss_ratio"]
+    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "-v")
+    res.assert_outcomes(passed=8)
+    res.stdout.fnmatch_lines(["*test_reproduces_recorded_score*PASSED*", "*test_beats_gate_baselines*PASSED*"])
+
+    # A regression: the recorded score no longer comes back.
+    meta["metrics"][str(small_trace)]["object_miss_ratio"] -= 0.01
+    stored[0].with_suffix(".json").write_text(json.dumps(meta))
+    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider")
+    res.assert_outcomes(passed=7, failed=1)
+    res.stdout.fnmatch_lines([f"*policy {stored[0].stem} regressed on {small_trace}: object_miss_ratio recorded *"
+                              f", obtained *"])
+
+    # Another copy of the trace (different bytes): told so, not a misleading regression.
+    meta["metrics"][str(small_trace)]["trace_sha256"] = "0" * 64
+    stored[0].with_suffix(".json").write_text(json.dumps(meta))
+    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "-rs")
+    res.assert_outcomes(passed=7, skipped=1)
+    res.stdout.fnmatch_lines(["*a different file*recorded score does not apply*"])
+
+
+def test_gate_failure_names_the_baseline(pytester, small_trace):
+    ctx = make_context(pytester, small_trace, gate=["Belady"])
+    (ctx / "policies").mkdir()
+    (ctx / "policies" / "lru.c").write_text("return now;\n")
+    (ctx / "policies" / "lru.json").write_text(json.dumps({"metrics": {}}))
+    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "-k", "beats")
+    res.assert_outcomes(failed=1)
+    res.stdout.fnmatch_lines(["*policy lru does not beat baseline Belady on*object_miss_ratio * vs Belady *"])
+
+
+def test_checker_feedback_is_stored(pytester, small_trace):
+    tpl = pytester.path / "tpl"
+    shutil.copytree(ROOT / "templates" / "cache_priority", tpl)
+    (tpl / "seeds" / "broken.c").write_text("double x = obj.count;\nreturn x +* ;\n")
+    (tpl / "seeds" / "sneaky.c").write_text("return obj.count + secret_global;\n")
+    ctx = make_context(pytester, small_trace, template=str(tpl), search={"rounds": 1, "candidates": 2, "parents": 2})
+    assert synth(pytester, ctx).ret == 0
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    fb = dict(db.execute("SELECT origin, feedback FROM candidates WHERE status='failed'").fetchall())
+    assert "candidate.c:2:" in fb["seed:broken"] and "error" in fb["seed:broken"]
+    assert "secret_global is not a declared input" in fb["seed:sneaky"]
+    rules = {r for (r,) in db.execute("SELECT rule FROM checks")}
+    assert {"test_compiles", "test_uses_only_declared_inputs", "test_is_deterministic"} <= rules
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("cache_size", "ten", "field 'cache_size' must be int or float"),
+    ("domain", "dns", "field 'domain' is 'dns'"),
+    ("traces", [], "field 'traces' must name at least one trace"),
+    ("colour", "blue", "unknown field(s) colour"),
+])
+def test_bad_context_is_a_usage_error(pytester, small_trace, field, value, message):
+    ctx = make_context(pytester, small_trace, **{field: value})
+    res = synth(pytester, ctx)
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    err = res.stderr.str()
+    assert str(ctx / "conftest.py") in err and message in err
+
+
+def test_unknown_trace_fails_before_any_work(pytester, small_trace):
+    ctx = make_context(pytester, small_trace, traces=["nowhere/none"])
+    res = synth(pytester, ctx)
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert "trace 'nowhere/none' not found" in res.stderr.str()
+    assert not (pytester.path / "a.sqlite").exists()
+
+
+def test_option_out_of_range(pytester, small_trace):
+    ctx = make_context(pytester, small_trace)
+    res = synth(pytester, ctx, "--synth-rounds", "0")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR and "--synth-rounds must be at least 1" in res.stderr.str()
+
+
+def test_options_share_one_help_group(pytester):
+    res = pytester.runpytest_subprocess("--help")
+    text = res.stdout.str()
+    block = text[text.index("policysmith: synthesize and gate heuristics"):]
+    for opt in ("--synthesize", "--synth-rounds", "--synth-candidates", "--synth-parents", "--synth-generator",
+                "--synth-seed", "--synth-archive", "--synth-resume", "--synth-accept", "--synth-json", "--synth-traces"):
+        assert opt in block.split("\n\n")[0], opt
+
+
+def test_kill_and_resume_loses_nothing(pytester, small_trace):
+    """kill -9 during round 2, then --synth-resume: every candidate once, same winner as a clean run."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 4, "candidates": 4, "parents": 2})
+    clean = synth(pytester, ctx, "--synth-json", "clean.json", "--synth-seed", "3")
+    assert clean.ret == 0
+    archive = pytester.path / "k.sqlite"
+    argv = [sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive", str(archive),
+            "--synth-seed", "3", "-p", "no:cacheprovider"]
+    proc = subprocess.Popen(argv, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    for line in proc.stdout:
+        if line.startswith("round  1"):
+            break
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(archive), "--synth-seed", "3",
+                                        "--synth-resume", "--synth-json", "resumed.json", "-p", "no:cacheprovider")
+    assert res.ret == 0, res.stdout.str()
+    res.stdout.fnmatch_lines(["*resuming run*"])
+    db = sqlite3.connect(archive)
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+    ids = [i for (i,) in db.execute("SELECT id FROM candidates")]
+    assert len(ids) == len(set(ids))
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+    a = json.loads((pytester.path / "clean.json").read_text())
+    b = json.loads((pytester.path / "resumed.json").read_text())
+    assert a["best"]["source"] == b["best"]["source"] and a["best"]["score"] == b["best"]["score"]
+    assert a["evaluated"] == b["evaluated"]
