@@ -3,7 +3,7 @@
 Three modes:
 - regression (plain ``pytest contexts/X``): the context's tests run over its stored policies;
 - controller (``--synthesize``): the search loop runs instead of the test loop;
-- inner (``--synth-inner``, started by the controller): one round's rules and evaluations.
+- inner (``--synth-inner``, started by the controller): every round's rules and evaluations.
 """
 
 from __future__ import annotations
@@ -23,8 +23,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--synth-rounds", type=int, default=None, help="rounds (default: context's, else 20)")
     g.addoption("--synth-candidates", type=int, default=None, help="candidates per round (default: context's, else 25)")
     g.addoption("--synth-parents", type=int, default=None, help="best candidates so far used as parents (default 2)")
-    g.addoption("--synth-generator", default=None, help="candidate generator: evolve (offline, default)")
-    g.addoption("--synth-model", default=None, help="model name, for LLM generators (recorded with the run)")
+    g.addoption("--synth-generator", default=None, help="candidate generator: evolve (offline, default) or openai")
+    g.addoption("--synth-model", default=None, help="model name, for the openai generator (recorded with the run)")
+    g.addoption("--synth-base-url", default=None,
+                help="OpenAI-compatible server (default $OPENAI_BASE_URL, else api.openai.com); key from $OPENAI_API_KEY")
+    g.addoption("--synth-repairs", type=int, default=2, help="repairs per rejected LLM candidate (default 2)")
+    g.addoption("--synth-concurrency", type=int, default=8, help="concurrent LLM requests (default 8)")
+    g.addoption("--synth-max-cost", type=float, default=None, metavar="USD", help="stop cleanly at this LLM spend")
+    g.addoption("--synth-max-tokens", type=int, default=None, help="stop cleanly at this many LLM tokens")
+    g.addoption("--synth-temperature", type=float, default=0.8, help="LLM sampling temperature (default 0.8)")
+    g.addoption("--synth-llm-timeout", type=float, default=60.0, help="seconds per LLM request (default 60)")
+    g.addoption("--synth-llm-retries", type=int, default=5,
+                help="retries on 429/5xx/timeouts, with backoff and Retry-After (default 5)")
+    g.addoption("--synth-prices", default=None, metavar="TOML", help="price table for --synth-max-cost")
+    g.addoption("--synth-no-llm-cache", action="store_true",
+                help="do not reuse cached LLM replies (by default a rerun with the same seed costs nothing)")
     g.addoption("--synth-seed", type=int, default=0, help="random seed; the same seed gives the same run (default 0)")
     g.addoption("--synth-archive", default=None, help="SQLite archive (default: <rootdir>/.policysmith/archive.sqlite)")
     g.addoption("--synth-resume", nargs="?", const="latest", default=None, metavar="RUN_ID",
@@ -41,7 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
     ps = PolicysmithSession(config)
     config.stash[KEY] = ps
     if ps.is_controller and not hasattr(config, "workerinput"):
-        # -n belongs to the inner sessions; the controller itself runs no tests.
+        # -n belongs to the inner session; the controller itself runs no tests.
         n = getattr(config.option, "numprocesses", None)
         ps.workers = int(n) if isinstance(n, int) else 0
         if hasattr(config.option, "dist"):
@@ -57,10 +70,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     ps = _ps(session.config)
     if ps.inner is not None and not hasattr(session.config, "workerinput"):
         from .search.inner import Recorder
+        from .search.stepper import Stepper
         from .storage.archive import Archive
 
-        # The inner session's controller (xdist master, or the only process) records reports.
-        _RECORDER.value = Recorder(Archive(ps.inner.archive), ps.inner.run_id)
+        # The inner session's reporting process (xdist master, or the only process) records
+        # reports and moves the run on: it generates the first pending round right away.
+        archive = Archive(Path(ps.inner.archive))
+        ctx = ps.context_for(Path(session.config.args[0]))
+        _RECORDER.value = Recorder(archive, Stepper(archive, ps.inner, ps.template_for(ctx)))
+        _RECORDER.value.stepper.advance()
     if ps.is_controller:
         from .search.controller import prepare
 
@@ -73,7 +91,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_collection(session: pytest.Session):
     if _ps(session.config).is_controller:
-        return True  # the controller collects nothing: rounds run in inner sessions
+        return True  # the controller collects nothing: rounds run in the inner session
     return None
 
 
@@ -87,22 +105,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(str(exc)) from None
     if ctx is None:
         return
-    cands = ps.candidates_for(ctx)
-    if ps.inner is not None:
-        ps.inner_candidates = cands
-    ids = [c.id for c in cands]
+    ids = ps.candidate_ids(ctx)
     metafunc.parametrize("candidate", ids, ids=ids, indirect=True)
 
 
 @pytest.fixture
 def candidate(request: pytest.FixtureRequest):
-    """The heuristic under test: a stored policy (regression) or a round's candidate (synthesis)."""
-    ps = _ps(request.config)
-    ctx = ps.context_for(request.node.path)
-    for cand in ps.candidates_for(ctx):
-        if cand.id == request.param:
-            return cand
-    raise LookupError(request.param)
+    """The heuristic under test: a stored policy (regression) or a slot's candidate (synthesis)."""
+    return _ps(request.config).candidate(request.param, request.node.path)
 
 
 @pytest.fixture
@@ -126,10 +136,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     kept = [it for it in items if it.get_closest_marker("policysmith_gate") is None]
     config.hook.pytest_deselected(items=[it for it in items if it not in kept])
     items[:] = kept
-    if not ps.inner_candidates:
-        ctx = ps.context_for(Path(config.args[0]))
-        ps.inner_candidates = ps.candidates_for(ctx) if ctx else []
-    add_evaluation_items(session, items, ps)
+    add_evaluation_items(session, items, ps.inner.slots(), ps)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -139,6 +146,15 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         from .search.inner import note_failure
 
         note_failure(item, outcome.get_result())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if _ps(config).inner is None:
+        return None
+    from .search.schedule import make_slot_scheduler
+
+    return make_slot_scheduler(config, log)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -159,10 +175,16 @@ def pytest_runtestloop(session: pytest.Session):
 
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     say = (lambda line: tr.write_line(line)) if tr else print
+    from .search.loop import SearchError
+
     try:
         ps.outcome = run(ps, say)
     except (UsageError, CompileError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    except SearchError as exc:
+        ps.search_error = str(exc)
+        for line in ps.search_error.splitlines():
+            say(line)
     return True
 
 
@@ -171,6 +193,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ps = _ps(session.config)
     if ps.is_controller and ps.outcome is not None and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
         session.exitstatus = pytest.ExitCode.OK
+    if ps.is_controller and ps.search_error:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    stop = ps.outcome.stop_reason if ps.is_controller and ps.outcome is not None else None
+    if stop and not stop.startswith("budget reached"):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # e.g. the LLM service failed
+    recorder = getattr(_RECORDER, "value", None)
+    if recorder is not None and exitstatus != pytest.ExitCode.INTERRUPTED:
+        recorder.stepper.finish()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

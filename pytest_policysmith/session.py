@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,26 +16,11 @@ from .cache.traces import search_dirs
 from .checking.candidate import Candidate
 from .context import DECLARATION, Context, find_context_root, load_context
 from .errors import UsageError
+from .search.spec import InnerSpec
 from .storage.policies import load_policies
 from .templates import Template, load_template
 
 KEY = pytest.StashKey["PolicysmithSession"]()
-
-
-@dataclass(frozen=True)
-class InnerSpec:
-    """What the controller hands an inner (per-round) session."""
-
-    run_id: str
-    archive: Path
-    round: int
-    candidates: list[dict[str, str]]
-    traces_dirs: list[Path]
-
-    @classmethod
-    def load(cls, path: str) -> "InnerSpec":
-        d = json.loads(Path(path).read_text())
-        return cls(d["run_id"], Path(d["archive"]), d["round"], d["candidates"], [Path(p) for p in d["traces_dirs"]])
 
 
 class PolicysmithSession:
@@ -46,16 +29,17 @@ class PolicysmithSession:
         self.synthesize: bool = bool(config.getoption("synthesize"))
         inner = config.getoption("synth_inner")
         self.inner: InnerSpec | None = InnerSpec.load(inner) if inner else None
-        self.traces_dirs: list[Path] = self.inner.traces_dirs if self.inner else search_dirs(
-            config.getoption("synth_traces"))
+        self.traces_dirs: list[Path] = ([Path(d) for d in self.inner.traces_dirs] if self.inner
+                                        else search_dirs(config.getoption("synth_traces")))
         self._contexts: dict[Path, Context] = {}
         self._templates: dict[str, Template] = {}
         self._evaluations: dict[tuple[str, str], Evaluation] = {}
         self._baselines: dict[str, dict[str, dict[str, BaselineResult]]] = {}
         self._lock = threading.Lock()
         self.outcome = None  # SearchOutcome after a synthesis run
+        self.search_error: str | None = None
         self.workers = 0
-        self.inner_candidates: list[Candidate] = []
+        self._slots = None  # inner session: SlotSource
         self.context: Context | None = None  # controller: the context being searched
         self.template: Template | None = None
         self.options = None
@@ -90,12 +74,33 @@ class PolicysmithSession:
         return self._templates[ctx.template]
 
     # -- candidates ----------------------------------------------------------------------
-    def candidates_for(self, ctx: Context) -> list[Candidate]:
-        template = self.template_for(ctx)
+    def candidate_ids(self, ctx: Context) -> list[str]:
+        """What ``candidate`` is parametrized over: the run's slots, or the stored policies."""
         if self.inner is not None:
-            return [Candidate(c["id"], c["source"], template, ctx, c.get("origin", "")) for c in self.inner.candidates]
+            return self.inner.slots()
+        return [c.id for c in self.stored_candidates(ctx)]
+
+    def stored_candidates(self, ctx: Context) -> list[Candidate]:
+        template = self.template_for(ctx)
         return [Candidate(p.name, p.source, template, ctx, "stored", p.path, p.meta)
                 for p in load_policies(ctx.policies_dir)]
+
+    def slot_candidate(self, slot: str, path: Path) -> Candidate:
+        """Inner session: the candidate in a slot, once its round is generated (skips if none)."""
+        if self._slots is None:
+            from .search.inner import SlotSource
+
+            ctx = self.context_for(path)
+            self._slots = SlotSource(self.inner, self.template_for(ctx), ctx)
+        return self._slots.get(slot)
+
+    def candidate(self, cid: str, path: Path) -> Candidate:
+        if self.inner is not None:
+            return self.slot_candidate(cid, path)
+        for cand in self.stored_candidates(self.context_for(path)):
+            if cand.id == cid:
+                return cand
+        raise LookupError(cid)
 
     def evaluation(self, cand: Candidate) -> Evaluation:
         key = (cand.context.name, cand.id)
@@ -116,7 +121,11 @@ class PolicysmithSession:
             return self._baselines[ctx.name]
 
     def validate_options(self) -> None:
-        for opt in ("synth_rounds", "synth_candidates", "synth_parents"):
+        for opt in ("synth_repairs", "synth_llm_retries"):
+            val = self.config.getoption(opt)
+            if val is not None and val < 0:
+                raise UsageError(f"--{opt.replace('_', '-')} must be 0 or more, got {val}")
+        for opt in ("synth_rounds", "synth_candidates", "synth_parents", "synth_concurrency", "synth_max_tokens"):
             val = self.config.getoption(opt)
             if val is not None and val < 1:
                 raise UsageError(f"--{opt.replace('_', '-')} must be at least 1, got {val}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_policysmith.cache.traces import TRACES_ENV, search_dirs
+from pytest_policysmith.cache.traces import TRACES_ENV, search_dirs, synthetic_trace
 from pytest_policysmith.templates import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,3 +49,9 @@ def baselines_tsv(traces_dir) -> dict[tuple[str, str], float]:
         trace, policy, mr, _ = row.split("\t")
         out[(trace, policy)] = float(mr)
     return out
+
+
+@pytest.fixture(scope="session")
+def small_trace(tmp_path_factory) -> Path:
+    """A small synthetic oracleGeneral trace: the plugin tests' context runs on it."""
+    return synthetic_trace(tmp_path_factory.mktemp("trace") / "small.oracleGeneral.bin.zst", 30_000, 3_000, seed=5)

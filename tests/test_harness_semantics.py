@@ -118,3 +118,20 @@ def test_percentiles_and_sketch_are_sane(tmp_path, template):
     mru = simulate(build(template, "return -now;"), trace, 100, True)
     assert freq.nonfinite_priorities == 0
     assert freq.misses < mru.misses
+
+
+def test_slot_scope_groups_a_slots_items():
+    from pytest_policysmith.search.schedule import slot_scope
+
+    assert slot_scope("ctx/test_rules.py::test_compiles[r03c07]") == "r03c07"
+    assert slot_scope("ctx/test_rules.py::policysmith_evaluate[r03c07]") == "r03c07"
+    assert slot_scope("ctx/test_rules.py::test_x[r03c07-big]") == "r03c07"
+    assert slot_scope("ctx/test_rules.py::test_x[small-r12c00]") == "r12c00"
+    assert slot_scope("ctx/test_other.py::test_plain") == "ctx/test_other.py::test_plain"
+
+
+def test_parenthesized_return_is_not_a_call(template):
+    from pytest_policysmith.checking.rules import static_violations
+
+    assert static_violations("return (now + obj.count);", template) == []
+    assert static_violations("return system(now);", template)

@@ -15,30 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_policysmith.cache.traces import synthetic_trace
 
-ROOT = Path(__file__).resolve().parents[1]
-RULES = (ROOT / "contexts" / "cache_cloudphysics" / "test_rules.py").read_text()
-GATE = (ROOT / "contexts" / "cache_cloudphysics" / "test_gate.py").read_text()
-
-
-@pytest.fixture(scope="session")
-def small_trace(tmp_path_factory) -> Path:
-    return synthetic_trace(tmp_path_factory.mktemp("trace") / "small.oracleGeneral.bin.zst", 30_000, 3_000, seed=5)
-
-
-def make_context(pytester: pytest.Pytester, trace: Path, **overrides) -> Path:
-    decl = {
-        "domain": "cache", "traces": [str(trace)], "cache_size": 0.1, "ignore_size": True,
-        "objective": "object_miss_ratio", "template": str(ROOT / "templates" / "cache_priority"),
-        "gate": ["LRU", "FIFO"], "search": {"rounds": 2, "candidates": 4, "parents": 2},
-    }
-    decl.update(overrides)
-    ctx = pytester.mkdir("ctx")
-    (ctx / "conftest.py").write_text(f"policysmith_context = {decl!r}\n")
-    (ctx / "test_rules.py").write_text(RULES)
-    (ctx / "test_gate.py").write_text(GATE)
-    return ctx
+from helpers import ROOT, make_context
 
 
 def synth(pytester, ctx, *args):
@@ -183,8 +161,9 @@ def test_kill_and_resume_loses_nothing(pytester, small_trace):
         if line.startswith("round  1"):
             break
     time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGKILL)
+    os.kill(proc.pid, signal.SIGKILL)  # the controller only: its inner session must die with it
     proc.wait()
+    assert _wait_gone(ctx), "the inner session outlived its killed controller"
     res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(archive), "--synth-seed", "3",
                                         "--synth-resume", "--synth-json", "resumed.json", "-p", "no:cacheprovider")
     assert res.ret == 0, res.stdout.str()
@@ -198,3 +177,38 @@ def test_kill_and_resume_loses_nothing(pytester, small_trace):
     b = json.loads((pytester.path / "resumed.json").read_text())
     assert a["best"]["source"] == b["best"]["source"] and a["best"]["score"] == b["best"]["score"]
     assert a["evaluated"] == b["evaluated"]
+
+
+def _inner_sessions(cwd: Path) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if b"--synth-inner" in (proc / "cmdline").read_bytes() and (proc / "cwd").resolve() == cwd.resolve():
+                found.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _wait_gone(cwd: Path, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while _inner_sessions(cwd):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_parallel_run_gives_the_same_verdicts(pytester, small_trace):
+    """-n 2 must not change any verdict: a slot's rules and evaluation share one worker."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 6, "parents": 2})
+    runs = {}
+    for label, extra in (("serial", []), ("n2", ["-n", "2"])):
+        archive = pytester.path / f"{label}.sqlite"
+        res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(archive),
+                                            "--synth-seed", "7", "-p", "no:cacheprovider", *extra)
+        assert res.ret == 0, res.stdout.str()
+        db = sqlite3.connect(archive)
+        runs[label] = db.execute("SELECT id, hash, status, score FROM candidates ORDER BY id").fetchall()
+    assert runs["serial"] == runs["n2"]
+    assert {status for _, _, status, _ in runs["serial"]} >= {"evaluated"}

@@ -42,7 +42,7 @@ def static_violations(source: str, template: Template) -> list[str]:
         name = re.sub(r"\s+", "", m.group(0))
         after = text[m.end():].lstrip()[:1]
         if after == "(":
-            if name not in calls and name not in {"if"}:
+            if name not in calls and name not in KEYWORDS:
                 problems.append(f"call to {name}() is not allowed; allowed calls: {', '.join(sorted(calls))}")
         elif name not in inputs and name not in KEYWORDS and name not in locals_:
             problems.append(f"{name} is not a declared input or local variable")

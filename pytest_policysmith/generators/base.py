@@ -16,16 +16,35 @@ class Parent:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A candidate the CHECKER rejected, offered back for repair with its feedback."""
+
+    id: str
+    idx: int
+    source: str
+    feedback: str
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
 class Proposal:
     source: str
     parent_ids: tuple[str, ...] = ()
-    origin: str = ""  # how it was made, e.g. "seed:lru", "mutate:const", "crossover"
-    meta: dict = field(default_factory=dict, compare=False, hash=False)
+    origin: str = ""  # how it was made, e.g. "seed:lru", "mutate:const", "llm:improve", "llm:repair"
+    meta: dict = field(default_factory=dict, compare=False, hash=False)  # e.g. the conversation
+    error: str | None = None  # the reply held no usable code; this is its feedback
+    idx: int | None = None  # for repairs: the slot of the candidate it repairs
 
 
 class Generator(Protocol):
     name: str
+    repairs: int  # how many times a rejected candidate goes back for repair (0: never)
+    stop_reason: str | None  # set when the generator can give no more (budget spent, service down)
 
     def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
         """Up to ``n`` new candidates whose normalized hashes are not in ``seen``."""
+        ...
+
+    def repair(self, round_no: int, attempt: int, failures: list[Failure]) -> list[Proposal]:
+        """One repaired candidate per failure it could repair (``Proposal.idx`` names the slot)."""
         ...

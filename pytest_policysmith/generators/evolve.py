@@ -32,6 +32,8 @@ class EvolveGenerator:
     template: Template
     seed: int = 0
     name: str = "evolve"
+    repairs: int = 0
+    stop_reason: str | None = None
 
     def __post_init__(self) -> None:
         names = set(self.template.input_names)
@@ -47,6 +49,9 @@ class EvolveGenerator:
         allowed = set(self.template.allowed_calls)
         self.unary = [f for f in UNARY_FNS if f in allowed]
         self.binary = [f for f in BINARY_FNS if f in allowed]
+
+    def repair(self, round_no: int, attempt: int, failures) -> list[Proposal]:
+        return []  # evolve does not read feedback; its next round simply breeds from the best
 
     def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
         rng = random.Random(f"{self.seed}:{round_no}")

@@ -29,6 +29,8 @@ def summary_dict(o: SearchOutcome) -> dict:
         "rounds_log": [{"round": r.round, "best_score": r.best_score, "pass_rate": r.pass_rate, "seconds": r.seconds,
                         "candidates": r.candidates} for r in o.rounds],
         "settings": o.settings,
+        "stop_reason": o.stop_reason,
+        **({"llm": o.llm} if o.llm is not None else {}),
     }
 
 

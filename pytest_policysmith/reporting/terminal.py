@@ -7,6 +7,14 @@ from ..search.loop import SearchOutcome
 
 def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
     lines = [f"policysmith run {o.run_id}: {o.evaluated} evaluated, {o.failed} rejected, {o.wall_seconds:.1f} s"]
+    if o.stop_reason:
+        lines.append(f"stopped early: {o.stop_reason}")
+    if o.llm is not None:
+        x = o.llm
+        lines.append(f"llm: {x['requests']} requests ({x['cached']} cached, {x['failed_requests']} failed), "
+                     f"{x['prompt_tokens']}+{x['completion_tokens']} tokens, ${x['cost_usd']:.4f}; "
+                     f"checker pass rate {x['first_try_pass_rate'] * 100:.0f}% first try, "
+                     f"{x['after_repair_pass_rate'] * 100:.0f}% after repairs")
     w = o.winner
     if w is None:
         return lines + ["no candidate passed the checker"]

@@ -30,27 +30,48 @@ def prepare(ps, args: list[Path]) -> None:
     ps.context, ps.template, ps.options = ctx, template, _options(ps, ctx)
 
 
+def _generator_options(opt, generator: str) -> dict:
+    """What the generator needs besides its name, seed and model (never the API key)."""
+    if generator != "openai":
+        return {}
+    return {"base_url": opt("synth_base_url"), "temperature": opt("synth_temperature"),
+            "timeout": opt("synth_llm_timeout"), "retries": opt("synth_llm_retries"),
+            "concurrency": opt("synth_concurrency"), "repairs": opt("synth_repairs"),
+            "max_cost": opt("synth_max_cost"), "max_tokens": opt("synth_max_tokens"),
+            "cache": not opt("synth_no_llm_cache"), "prices": opt("synth_prices")}
+
+
 def _options(ps, ctx: Context) -> SearchOptions:
     opt = ps.config.getoption
     root = ps.config.rootpath
+    generator = opt("synth_generator") or ctx.search.generator
+    gen_opts = _generator_options(opt, generator)
+    if gen_opts.get("base_url") is None and generator == "openai":
+        import os
+
+        gen_opts["base_url"] = os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
     return SearchOptions(
         rounds=opt("synth_rounds") or ctx.search.rounds,
         candidates=opt("synth_candidates") or ctx.search.candidates,
         parents=opt("synth_parents") or ctx.search.parents,
-        generator=opt("synth_generator") or ctx.search.generator,
+        generator=generator,
         seed=opt("synth_seed"),
         workers=ps.workers,
         archive=Path(opt("synth_archive") or root / ".policysmith" / "archive.sqlite"),
         resume=opt("synth_resume"),
         traces_dirs=tuple(ps.traces_dirs),
         model=opt("synth_model"),
+        generator_options=tuple(sorted(gen_opts.items())),
+        repairs=gen_opts.get("repairs", 0),
     )
 
 
 def run(ps, say: Callable[[str], None]) -> SearchOutcome:
     from ..generators import make_generator
 
-    make_generator(ps.options.generator, ps.template, ps.options.seed, ps.options.model)  # validate name early
+    # Validate name, model, prompts and prices before any work (no request is made here).
+    make_generator(ps.options.generator, ps.template, ps.options.seed, ps.options.model,
+                   **dict(ps.options.generator_options))
     outcome = synthesize(ps.context, ps.template, ps.options, say)
     if ps.config.getoption("synth_json"):
         write_json(Path(ps.config.getoption("synth_json")), summary_dict(outcome))

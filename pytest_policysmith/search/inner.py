@@ -1,27 +1,72 @@
-"""The inner (per-round) session's items and recording.
+"""The inner session's items, slots and recording.
 
-Rule items come from the context's own tests, parametrized over the round's candidates.
-One :class:`EvaluationItem` per candidate is added, grouped with that candidate's rules
+Rule items come from the context's own tests, parametrized over the run's slots. One
+:class:`EvaluationItem` per slot is added, grouped with that slot's rules
 (``xdist_group``) and sorted after them; it scores the candidate only if no rule failed
-on this worker. The controller side of the inner session (the xdist master, or the only
-process) writes every report to the archive as it arrives.
+in this process. The reporting process writes every report to the archive as it arrives
+and, through the :class:`~.stepper.Stepper`, settles candidates and moves rounds on.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
 
 from ..cache.simulator import SimulationError
+from ..checking.candidate import Candidate
 from ..checking.feedback import feedback_from_report, trim
 from ..storage.archive import Archive
+from .spec import InnerSpec, parse_slot
+from .stepper import Stepper
 
 CID = "policysmith_cid"
 RULE = "policysmith_rule"
 EVAL = "policysmith_evaluation"
 FAILED_HERE: set[str] = set()  # candidates that failed a rule in this process
+POLL = (0.002, 0.05)  # first and longest wait between looks at the archive
+
+
+class SlotSource:
+    """A worker's view of the slots: waits until a slot's round exists, then builds its Candidate."""
+
+    def __init__(self, spec: InnerSpec, template, ctx):
+        self.spec, self.template, self.ctx = spec, template, ctx
+        self._archive: Archive | None = None
+        self._cache: dict[str, Candidate | str] = {}
+        self._ppid = os.getppid()
+
+    def get(self, slot: str) -> Candidate:
+        """The slot's candidate; skips the test when the slot is empty or already settled."""
+        if slot not in self._cache:
+            self._cache[slot] = self._load(slot)
+        got = self._cache[slot]
+        if isinstance(got, str):
+            pytest.skip(got)
+        return got
+
+    def _load(self, slot: str) -> Candidate | str:
+        if self._archive is None:
+            self._archive = Archive(self.spec.archive)
+        round_no, idx, attempt = parse_slot(slot)
+        wait = POLL[0]
+        while self._archive.generated(self.spec.run_id, round_no, attempt) is None:
+            if os.getppid() != self._ppid:
+                os._exit(3)  # the session that fed us is gone
+            status = (self._archive.run(self.spec.run_id) or {}).get("status")
+            if status not in ("running", None):
+                return f"the run is {status}"
+            time.sleep(wait)
+            wait = min(wait * 2, POLL[1])
+        row = self._archive.candidate_at(self.spec.run_id, round_no, idx, attempt)
+        if row is None:
+            return ("no repair needed in this slot" if attempt else
+                    "empty slot: the generator proposed fewer candidates this round")
+        if row.status != "pending":
+            return f"already {row.status}"
+        return Candidate(row.id, row.source, self.template, self.ctx, row.origin)
 
 
 class EvaluationItem(pytest.Item):
@@ -32,10 +77,10 @@ class EvaluationItem(pytest.Item):
         self.user_properties += [(CID, cid), (RULE, "evaluate")]
 
     def runtest(self) -> None:
+        ps = self.ps_session
+        cand = ps.slot_candidate(self.cid, self.path)
         if self.cid in FAILED_HERE:
             pytest.skip("the checker rejected this candidate")
-        ps = self.ps_session
-        cand = next(c for c in ps.inner_candidates if c.id == self.cid)
         t0 = time.perf_counter()
         try:
             ev = ps.evaluation(cand)
@@ -50,23 +95,18 @@ class EvaluationItem(pytest.Item):
         return str(excinfo.value)
 
 
-def add_evaluation_items(session: pytest.Session, items: list[pytest.Item], ps_session) -> None:
-    """Tag rule items, add one evaluation per candidate, group and order them per candidate."""
-    order = {c.id: k for k, c in enumerate(ps_session.inner_candidates)}
+def add_evaluation_items(session: pytest.Session, items: list[pytest.Item], slots: list[str], ps_session) -> None:
+    """Tag rule items, add one evaluation per slot, and order the items slot by slot."""
+    order = {s: k for k, s in enumerate(slots)}
     for item in items:
         cid = getattr(getattr(item, "callspec", None), "params", {}).get("candidate")
         if cid is not None:
-            item.user_properties += [(CID, cid), (RULE, item.originalname if hasattr(item, "originalname") else item.name)]
+            item.user_properties += [(CID, cid), (RULE, getattr(item, "originalname", item.name))]
     parent = items[0].parent if items else session
-    for cid in order:
+    for cid in slots:
         items.append(EvaluationItem.from_parent(parent, name=f"policysmith_evaluate[{cid}]", cid=cid,
                                                 ps_session=ps_session))
-    for item in items:
-        cid = dict(item.user_properties).get(CID)
-        if cid is not None:
-            item.add_marker(pytest.mark.xdist_group(cid))
-    items.sort(key=lambda it: (order.get(dict(it.user_properties).get(CID), -1),
-                               isinstance(it, EvaluationItem)))
+    items.sort(key=lambda it: (order.get(dict(it.user_properties).get(CID), -1), isinstance(it, EvaluationItem)))
 
 
 def note_failure(item: pytest.Item, report: pytest.TestReport) -> None:
@@ -77,10 +117,10 @@ def note_failure(item: pytest.Item, report: pytest.TestReport) -> None:
 
 
 class Recorder:
-    """Writes each report into the archive: checks, then the evaluation."""
+    """Writes each report into the archive; a slot's last report settles it and may advance the run."""
 
-    def __init__(self, archive: Archive, run_id: str):
-        self.archive, self.run_id = archive, run_id
+    def __init__(self, archive: Archive, stepper: Stepper):
+        self.archive, self.stepper, self.run_id = archive, stepper, stepper.run_id
 
     def __call__(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
@@ -89,7 +129,12 @@ class Recorder:
             return
         if rule == "evaluate":
             self._evaluation(report, cid, props)
+            if report.when == "teardown":
+                self.stepper.settle(cid)
+                self.stepper.advance()
         elif report.when == "call" or report.failed:
+            if report.skipped:
+                return
             outcome = "error" if report.failed and report.when != "call" else report.outcome
             fb = feedback_from_report(report) if report.failed else None
             self.archive.record_check(self.run_id, cid, rule, outcome, fb, report.duration)

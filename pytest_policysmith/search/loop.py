@@ -1,8 +1,9 @@
 """The search loop: TEMPLATE -> GENERATOR -> CHECKER -> EVALUATOR, round after round.
 
 Round 0 checks and scores the template's seeds. Each later round asks the generator for
-new candidates from the best ``parents`` so far, stores them, then runs one inner pytest
-session (``round.py``) over them. Everything is in the archive before it is used, so a
+new candidates from the best ``parents`` so far. One inner pytest session (``driver.py``)
+runs all remaining rounds; its reporting process generates each round when the previous
+one is settled (``stepper.py``). Everything is in the archive before it is used, so a
 killed run resumes without losing or repeating an evaluation.
 """
 
@@ -20,12 +21,11 @@ from ..cache.evaluator import context_traces
 from ..cache.simulator import resolve_capacity
 from ..context import Context
 from ..errors import UsageError
-from ..generators import make_generator
-from ..generators.base import Parent, Proposal
-from ..generators.expr import normalized_hash
+from ..reporting.llm import llm_block
 from ..storage.archive import Archive, CandidateRow, RoundRow
 from ..templates import Template
-from .round import run_round
+from .driver import run_inner
+from .spec import InnerSpec
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,13 @@ class SearchOptions:
     resume: str | None  # run id, "latest", or None
     traces_dirs: tuple[Path, ...]
     model: str | None = None
+    generator_options: tuple[tuple[str, object], ...] = ()  # e.g. the LLM's base URL and limits
+    repairs: int = 0  # repair attempts per rejected candidate (generators that repair)
+    inner_args: tuple[str, ...] = ()  # extra pytest arguments for the inner session (e.g. --tx)
+
+
+class SearchError(Exception):
+    """The search could not finish; the message says what is kept and how to resume."""
 
 
 @dataclass
@@ -55,6 +62,8 @@ class SearchOutcome:
     failed: int
     wall_seconds: float
     settings: dict = field(default_factory=dict)
+    stop_reason: str | None = None
+    llm: dict | None = None
 
 
 def run_settings(ctx: Context, template: Template, opts: SearchOptions, traces) -> dict:
@@ -62,6 +71,7 @@ def run_settings(ctx: Context, template: Template, opts: SearchOptions, traces) 
     return {
         "context": ctx.as_dict(), "seed": opts.seed, "generator": opts.generator, "model": opts.model,
         "rounds": opts.rounds, "candidates_per_round": opts.candidates, "parents": opts.parents,
+        "repairs": opts.repairs, "generator_options": dict(opts.generator_options),
         "template": template.name, "template_sha256": template.sha256, "package_version": __version__,
         "traces": {t.name: {"sha256": t.sha256, "path": str(t.source), "requests": t.n_requests} for t in traces},
     }
@@ -79,21 +89,20 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
         for t in traces
     }
     best_base = _best_baseline_score(ctx, baselines)
-    generator = make_generator(opts.generator, template, opts.seed, opts.model)
-    for round_no in range(0, opts.rounds + 1):
-        r0 = time.perf_counter()
-        rows = archive.candidates(run_id, round_no)
-        if not rows:
-            proposals = _proposals(round_no, template, generator, archive, run_id, opts)
-            _store(archive, run_id, round_no, proposals, generator.name if round_no else "seed")
-            rows = archive.candidates(run_id, round_no)
-        pending = [r for r in rows if r.status == "pending"]
-        if pending:
-            run_round(archive, run_id, round_no, pending, ctx, opts)
-        rows = archive.candidates(run_id, round_no)
-        stats = _round_stats(archive, run_id, round_no, rows, time.perf_counter() - r0)
-        archive.finish_round(run_id, stats)
-        say(_progress(stats, best_base, rows, t0))
+    spec = _spec(archive, run_id, template, opts)
+    if spec.rounds:
+        res = run_inner(archive, spec, ctx.root, opts.workers, run_dir(archive, run_id) / "inner.log",
+                        lambda row: say(_progress(row, best_base, t0)), list(opts.inner_args))
+        missing = [r for r, *_ in spec.rounds if r not in {x.round for x in archive.rounds(run_id)}]
+        stop_reason = (archive.run(run_id) or {}).get("stop_reason")
+        if missing and stop_reason:
+            say(f"policysmith: stopped before round {missing[0]}: {stop_reason}; everything done so far is kept")
+        elif missing:
+            archive.set_run_status(run_id, "interrupted")
+            raise SearchError(f"run {run_id}: the inner session ended (exit {res.returncode}) before round "
+                              f"{missing[0]} finished; everything before is in {archive.path}.\n"
+                              f"Resume with: --synth-resume {run_id}\n--- inner session output (tail) ---\n"
+                              f"{res.output_tail}")
     archive.set_run_status(run_id, "finished")
     all_rows = archive.candidates(run_id)
     top = archive.top(run_id, 1)
@@ -103,6 +112,8 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
         passed=sum(r.status == "evaluated" for r in all_rows),
         failed=sum(r.status in ("failed", "error") for r in all_rows),
         wall_seconds=time.perf_counter() - t0, settings=settings,
+        stop_reason=(archive.run(run_id) or {}).get("stop_reason"),
+        llm=llm_block(archive.llm_totals(run_id), all_rows, opts.repairs) if opts.generator == "openai" else None,
     )
     archive.close()
     return outcome
@@ -125,26 +136,23 @@ def _open_run(archive: Archive, ctx: Context, settings: dict, opts: SearchOption
     return run_id
 
 
-def _proposals(round_no: int, template: Template, generator, archive: Archive, run_id: str,
-               opts: SearchOptions) -> list[Proposal]:
-    if round_no == 0:
-        return [Proposal(src, (), f"seed:{name}") for name, src in template.seeds().items()]
-    parents = [Parent(r.id, r.source, r.score) for r in archive.top(run_id, opts.parents)]
-    return generator.propose(round_no, parents, opts.candidates, archive.hashes(run_id))
+def run_dir(archive: Archive, run_id: str) -> Path:
+    """Where a run keeps its files besides the archive: the inner session's log, reports."""
+    return archive.path.parent / "runs" / run_id
 
 
-def _store(archive: Archive, run_id: str, round_no: int, proposals: list[Proposal], generator: str) -> None:
-    for idx, p in enumerate(proposals):
-        h = normalized_hash(p.source)
-        cid = f"r{round_no:02d}c{idx:02d}-{h[:6]}"
-        archive.add_candidate(run_id, cid, round_no, idx, h, p.source, p.parent_ids, p.origin, generator)
-
-
-def _round_stats(archive: Archive, run_id: str, round_no: int, rows: list[CandidateRow], secs: float) -> RoundRow:
-    done = [r for r in rows if r.status != "pending"]
-    passed = [r for r in done if r.status == "evaluated"]
-    top = archive.top(run_id, 1)
-    return RoundRow(round_no, top[0].score if top else None, len(passed) / len(done) if done else 0.0, secs, len(rows))
+def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions) -> InnerSpec:
+    """The rounds still to run, each with its number of slots."""
+    finished = {r.round for r in archive.rounds(run_id)}
+    rounds = []
+    for r in range(opts.rounds + 1):
+        if r in finished:
+            continue
+        gen = archive.generated(run_id, r)
+        slots = gen[0] if gen else len(template.seeds()) if r == 0 else opts.candidates
+        rounds.append((r, slots, 1 if r == 0 else 1 + opts.repairs))
+    return InnerSpec(run_id, str(archive.path), [str(d) for d in opts.traces_dirs], rounds, opts.generator,
+                     opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options))
 
 
 def _best_baseline_score(ctx: Context, baselines: dict[str, dict[str, BaselineResult]]) -> tuple[str, float]:
@@ -155,9 +163,9 @@ def _best_baseline_score(ctx: Context, baselines: dict[str, dict[str, BaselineRe
     return best, scores[best]
 
 
-def _progress(stats: RoundRow, best_base: tuple[str, float], rows: list[CandidateRow], t0: float) -> str:
+def _progress(stats: RoundRow, best_base: tuple[str, float], t0: float) -> str:
     elapsed = time.perf_counter() - t0
-    rate = len(rows) / stats.seconds if stats.seconds > 0 else 0.0
+    rate = stats.candidates / stats.seconds if stats.seconds > 0 else 0.0
     best = f"{stats.best_score:.6f}" if stats.best_score is not None else "-"
     delta = ""
     if stats.best_score is not None:

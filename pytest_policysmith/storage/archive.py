@@ -10,7 +10,7 @@ import json
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -19,19 +19,29 @@ from ..errors import UsageError
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, context TEXT NOT NULL, started REAL NOT NULL, finished REAL,
-    status TEXT NOT NULL, settings TEXT NOT NULL, owner_pid INTEGER
+    status TEXT NOT NULL, settings TEXT NOT NULL, owner_pid INTEGER, stop_reason TEXT
 );
 CREATE TABLE IF NOT EXISTS candidates (
     run_id TEXT NOT NULL, id TEXT NOT NULL, round INTEGER NOT NULL, idx INTEGER NOT NULL,
     hash TEXT NOT NULL, source TEXT NOT NULL, parents TEXT NOT NULL, origin TEXT NOT NULL,
     generator TEXT NOT NULL, status TEXT NOT NULL, feedback TEXT, score REAL, metrics TEXT,
     check_seconds REAL DEFAULT 0, eval_seconds REAL DEFAULT 0, created REAL NOT NULL,
+    attempt INTEGER NOT NULL DEFAULT 0, meta TEXT,
     PRIMARY KEY (run_id, id)
 );
 CREATE INDEX IF NOT EXISTS cand_round ON candidates(run_id, round);
 CREATE TABLE IF NOT EXISTS checks (
     run_id TEXT NOT NULL, candidate_id TEXT NOT NULL, rule TEXT NOT NULL, outcome TEXT NOT NULL,
     feedback TEXT, seconds REAL, PRIMARY KEY (run_id, candidate_id, rule)
+);
+CREATE TABLE IF NOT EXISTS generated (
+    run_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL, count INTEGER NOT NULL,
+    at REAL NOT NULL, PRIMARY KEY (run_id, round, attempt)
+);
+CREATE TABLE IF NOT EXISTS llm_requests (
+    run_id TEXT NOT NULL, slot TEXT NOT NULL, purpose TEXT NOT NULL, model TEXT, prompt_tokens INTEGER,
+    completion_tokens INTEGER, cost_usd REAL, seconds REAL, status TEXT NOT NULL, cached INTEGER NOT NULL,
+    error TEXT, at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rounds (
     run_id TEXT NOT NULL, round INTEGER NOT NULL, best_score REAL, pass_rate REAL,
@@ -57,6 +67,22 @@ class CandidateRow:
     metrics: dict[str, Any] | None
     check_seconds: float
     eval_seconds: float
+    attempt: int = 0  # 0 = first try, k = k-th repair of the candidate in the same slot
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. the LLM conversation
+
+
+@dataclass(frozen=True)
+class NewCandidate:
+    id: str
+    idx: int
+    hash: str
+    source: str
+    parents: tuple[str, ...]
+    origin: str
+    generator: str
+    status: str = "pending"  # "failed" for a reply that held no usable code
+    feedback: str | None = None
+    meta: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -77,9 +103,19 @@ class Archive:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise UsageError(f"archive {self.path}: cannot open for writing ({exc}); "
                              "choose a writable path with --synth-archive") from exc
+
+    def _migrate(self) -> None:
+        """Add columns that archives written by earlier versions lack."""
+        for table, col, decl in (("runs", "stop_reason", "TEXT"),
+                                 ("candidates", "attempt", "INTEGER NOT NULL DEFAULT 0"),
+                                 ("candidates", "meta", "TEXT")):
+            cols = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if col not in cols:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
 
     def close(self) -> None:
         self.db.close()
@@ -97,34 +133,87 @@ class Archive:
     # -- runs -------------------------------------------------------------------------
     def create_run(self, context: str, settings: dict[str, Any], pid: int) -> str:
         run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        self._tx("INSERT INTO runs VALUES (?,?,?,?,?,?,?)",
+        self._tx("INSERT INTO runs (id, context, started, finished, status, settings, owner_pid) VALUES (?,?,?,?,?,?,?)",
                  (run_id, context, time.time(), None, "running", json.dumps(settings, sort_keys=True), pid))
         return run_id
 
     def run(self, run_id: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT id, context, started, finished, status, settings, owner_pid FROM runs WHERE id=?",
-                              (run_id,)).fetchone()
+        row = self.db.execute("SELECT id, context, started, finished, status, settings, owner_pid, stop_reason"
+                              " FROM runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
             return None
         return {"id": row[0], "context": row[1], "started": row[2], "finished": row[3], "status": row[4],
-                "settings": json.loads(row[5]), "owner_pid": row[6]}
+                "settings": json.loads(row[5]), "owner_pid": row[6], "stop_reason": row[7]}
 
     def latest_run(self, context: str) -> str | None:
         row = self.db.execute("SELECT id FROM runs WHERE context=? ORDER BY started DESC LIMIT 1", (context,)).fetchone()
         return row[0] if row else None
 
+    def stop_run(self, run_id: str, reason: str) -> None:
+        """The run stops early on purpose (budget, unreachable LLM); waiting workers give up."""
+        self._tx("UPDATE runs SET status='stopping', stop_reason=? WHERE id=?", (reason, run_id))
+
     def set_run_status(self, run_id: str, status: str, pid: int | None = None) -> None:
         finished = time.time() if status in ("finished", "failed") else None
-        self._tx("UPDATE runs SET status=?, finished=?, owner_pid=COALESCE(?, owner_pid) WHERE id=?",
-                 (status, finished, pid, run_id))
+        self._tx("UPDATE runs SET status=?, finished=?, owner_pid=COALESCE(?, owner_pid),"
+                 " stop_reason=CASE WHEN ?='running' THEN NULL ELSE stop_reason END WHERE id=?",
+                 (status, finished, pid, status, run_id))
 
     # -- candidates ---------------------------------------------------------------------
-    def add_candidate(self, run_id: str, cid: str, round_no: int, idx: int, hash_: str, source: str,
-                      parents: tuple[str, ...], origin: str, generator: str) -> None:
-        self._tx("INSERT OR IGNORE INTO candidates (run_id, id, round, idx, hash, source, parents, origin, generator,"
-                 " status, created) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                 (run_id, cid, round_no, idx, hash_, source, json.dumps(parents), origin, generator, "pending",
-                  time.time()))
+    def add_round(self, run_id: str, round_no: int, rows: list[NewCandidate], attempt: int = 0) -> None:
+        """Store a round's candidates (or one repair level) and mark it generated, in one transaction.
+
+        Workers wait for the mark, so they never see half a round; a run killed while
+        storing simply generates the round again (the generator is seeded per round).
+        """
+        now = time.time()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            if self.db.execute("SELECT 1 FROM generated WHERE run_id=? AND round=? AND attempt=?",
+                               (run_id, round_no, attempt)).fetchone():
+                self.db.execute("ROLLBACK")
+                return
+            self.db.executemany(
+                "INSERT INTO candidates (run_id, id, round, idx, hash, source, parents, origin, generator,"
+                " status, feedback, created, attempt, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, c.id, round_no, c.idx, c.hash, c.source, json.dumps(c.parents), c.origin, c.generator,
+                  c.status, c.feedback, now, attempt, json.dumps(c.meta) if c.meta else None) for c in rows])
+            self.db.execute("INSERT INTO generated VALUES (?,?,?,?,?)", (run_id, round_no, attempt, len(rows), now))
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise UsageError(f"archive {self.path}: write failed ({exc}); earlier results are intact") from exc
+
+    def generated(self, run_id: str, round_no: int, attempt: int = 0) -> tuple[int, float] | None:
+        """(candidate count, time generated) once that round (repair level) is stored, else None."""
+        row = self.db.execute("SELECT count, at FROM generated WHERE run_id=? AND round=? AND attempt=?",
+                              (run_id, round_no, attempt)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def candidate_at(self, run_id: str, round_no: int, idx: int, attempt: int = 0) -> CandidateRow | None:
+        row = self.db.execute("SELECT * FROM candidates WHERE run_id=? AND round=? AND idx=? AND attempt=?",
+                              (run_id, round_no, idx, attempt)).fetchone()
+        return self._row(row) if row else None
+
+    def candidate(self, run_id: str, cid: str) -> CandidateRow | None:
+        row = self.db.execute("SELECT * FROM candidates WHERE run_id=? AND id=?", (run_id, cid)).fetchone()
+        return self._row(row) if row else None
+
+    # -- LLM requests -------------------------------------------------------------------
+    def record_request(self, run_id: str, slot: str, purpose: str, model: str | None, prompt_tokens: int,
+                       completion_tokens: int, cost_usd: float, seconds: float, status: str, cached: bool,
+                       error: str | None) -> None:
+        self._tx("INSERT INTO llm_requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                 (run_id, slot, purpose, model, prompt_tokens, completion_tokens, cost_usd, seconds, status,
+                  int(cached), error, time.time()))
+
+    def llm_totals(self, run_id: str) -> dict[str, Any]:
+        r = self.db.execute("SELECT COUNT(*), COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0),"
+                            " COALESCE(SUM(cost_usd),0), COALESCE(SUM(cached),0),"
+                            " COALESCE(SUM(status != 'ok'),0) FROM llm_requests WHERE run_id=?", (run_id,)).fetchone()
+        return {"requests": r[0], "prompt_tokens": r[1], "completion_tokens": r[2], "cost_usd": r[3],
+                "cached": r[4], "failed_requests": r[5]}
 
     def record_check(self, run_id: str, cid: str, rule: str, outcome: str, feedback: str | None, seconds: float) -> None:
         self._tx("INSERT OR REPLACE INTO checks VALUES (?,?,?,?,?,?)", (run_id, cid, rule, outcome, feedback, seconds))
@@ -146,7 +235,7 @@ class Archive:
         if round_no is not None:
             sql += " AND round=?"
             params += (round_no,)
-        return [self._row(r) for r in self.db.execute(sql + " ORDER BY round, idx", params)]
+        return [self._row(r) for r in self.db.execute(sql + " ORDER BY round, attempt, idx", params)]
 
     def hashes(self, run_id: str) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT hash FROM candidates WHERE run_id=?", (run_id,))}
@@ -159,7 +248,8 @@ class Archive:
     @staticmethod
     def _row(r: tuple) -> CandidateRow:
         return CandidateRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8], r[9], r[10],
-                            r[11], json.loads(r[12]) if r[12] else None, r[13] or 0.0, r[14] or 0.0)
+                            r[11], json.loads(r[12]) if r[12] else None, r[13] or 0.0, r[14] or 0.0,
+                            r[16] or 0, json.loads(r[17]) if r[17] else {})
 
     # -- rounds -----------------------------------------------------------------------------
     def finish_round(self, run_id: str, row: RoundRow) -> None:

@@ -1,0 +1,154 @@
+"""``openai``: candidates written by an LLM, repaired from the CHECKER's feedback.
+
+Each candidate is one conversation: system prompt (the template's declaration), then the
+``first`` or ``improve`` request. A rejected candidate goes back into its own
+conversation with the feedback (``repair``), up to ``repairs`` times. Requests run
+concurrently; every request and its token usage goes to the archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ...errors import UsageError
+from ...templates import Template
+from ..base import Failure, Parent, Proposal
+from ..expr import normalized_hash
+from . import prompts
+from .client import Budget, BudgetExhausted, ChatClient, LLMError, LLMSettings
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+KEY_ENV = "OPENAI_API_KEY"
+
+
+def resolve_endpoint(base_url: str | None) -> tuple[str, str]:
+    """(base URL, API key): options first, then OPENAI_BASE_URL / OPENAI_API_KEY."""
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    key = os.environ.get(KEY_ENV, "")
+    if not key:
+        if url.rstrip("/") == DEFAULT_BASE_URL:
+            raise UsageError(f"--synth-generator openai talks to {DEFAULT_BASE_URL}: set {KEY_ENV}, or point "
+                             "--synth-base-url at a local server (vLLM, Ollama, llama.cpp)")
+        key = "not-needed"  # local servers ignore it, but the client wants one
+    return url, key
+
+
+@dataclass
+class LLMGenerator:
+    template: Template
+    seed: int
+    settings: LLMSettings
+    client: ChatClient | None
+    archive: object = None
+    run_id: str | None = None
+    name: str = "openai"
+    stop_reason: str | None = None
+
+    @property
+    def repairs(self) -> int:
+        return self.settings.repairs
+
+    @classmethod
+    def create(cls, template: Template, seed: int, model: str | None, archive=None, run_id: str | None = None,
+               **options) -> "LLMGenerator":
+        if not model:
+            raise UsageError("--synth-generator openai needs --synth-model (e.g. gpt-4o-mini, or your server's model)")
+        prompts.check_prompts(template)
+        url, key = resolve_endpoint(options.pop("base_url", None))
+        settings = LLMSettings(model=model, base_url=url, **options)
+        if settings.max_cost is not None and model not in _prices(settings):
+            raise UsageError(f"--synth-max-cost needs a price for model {model!r}; add it to the price table "
+                             f"(--synth-prices FILE, see {__package__}/prices.toml)")
+        spent = archive.llm_totals(run_id) if archive is not None and run_id else {}
+        budget = Budget(settings.max_cost, settings.max_tokens, spent.get("cost_usd", 0.0),
+                        spent.get("prompt_tokens", 0) + spent.get("completion_tokens", 0))
+        client = ChatClient(settings, key, budget) if archive is not None else None
+        return cls(template, seed, settings, client, archive, run_id)
+
+    # -- Generator protocol ---------------------------------------------------------------
+    def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
+        purpose = "first" if round_no <= 1 else "improve"
+        system = prompts.render(self.template, "system")
+        user = prompts.render(self.template, purpose, parents=[
+            {"id": p.id, "score": p.score, "code": prompts.clean(p.source)} for p in parents])
+        convs = [[{"role": "system", "content": system}, {"role": "user", "content": user}] for _ in range(n)]
+        slots = [(round_no, i, 0) for i in range(n)]
+        results = self._ask_all(convs, slots, purpose)
+        out, hashes = [], set(seen)
+        for msgs, res in zip(convs, results):
+            if res is None:
+                continue
+            prop = self._proposal(msgs, res, tuple(p.id for p in parents), f"llm:{purpose}")
+            if prop.error is None:
+                h = normalized_hash(prop.source)
+                if h in hashes:
+                    continue  # a duplicate: nothing new to learn from checking it again
+                hashes.add(h)
+            out.append(prop)
+        self._give_up_if_nothing(out, results)
+        return out
+
+    def repair(self, round_no: int, attempt: int, failures: list[Failure]) -> list[Proposal]:
+        convs = []
+        for f in failures:
+            msgs = list(f.meta.get("messages") or [
+                {"role": "system", "content": prompts.render(self.template, "system")},
+                {"role": "assistant", "content": f"```c\n{f.source}```"}])
+            msgs.append({"role": "user", "content": prompts.render(self.template, "repair", feedback=f.feedback)})
+            convs.append(msgs)
+        results = self._ask_all(convs, [(round_no, f.idx, attempt) for f in failures], "repair")
+        out = []
+        for f, msgs, res in zip(failures, convs, results):
+            if res is not None:
+                prop = self._proposal(msgs, res, (f.id,), "llm:repair")
+                out.append(Proposal(prop.source, prop.parent_ids, prop.origin, prop.meta, prop.error, f.idx))
+        return out
+
+    # -- internals ---------------------------------------------------------------------------
+    def _proposal(self, msgs: list[dict], content: str, parent_ids: tuple[str, ...], origin: str) -> Proposal:
+        code, error = prompts.extract_code(content, self.template.function)
+        meta = {"messages": [*msgs, {"role": "assistant", "content": content}], "model": self.settings.model}
+        return Proposal(code if code is not None else "", parent_ids, origin, meta, error)
+
+    def _ask_all(self, convs: list[list[dict]], slots: list[tuple[int, int, int]], purpose: str) -> list[str | None]:
+        """Every conversation's next reply (None where it failed or the budget stopped it)."""
+        from ...search.spec import slot_id
+
+        def ask(k: int) -> str | None:
+            r, i, a = slots[k]
+            try:
+                return self.client.chat(convs[k], self._request_seed(r, i, a), slot_id(r, i, a), purpose).content
+            except BudgetExhausted as exc:
+                self.stop_reason = str(exc)
+            except LLMError as exc:
+                self._last_error = str(exc)
+            return None
+
+        self._last_error = None
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency)) as pool:
+            results = list(pool.map(ask, range(len(convs))))
+        self._flush()
+        return results
+
+    def _give_up_if_nothing(self, out: list[Proposal], results: list[str | None]) -> None:
+        if results and all(r is None for r in results) and not self.stop_reason:
+            self.stop_reason = f"the LLM service failed every request this round: {self._last_error}"
+
+    def _flush(self) -> None:
+        for rec in self.client.take_records():
+            self.archive.record_request(self.run_id, rec.slot, rec.purpose, self.settings.model, rec.prompt_tokens,
+                                        rec.completion_tokens, rec.cost_usd, rec.seconds, rec.status, rec.cached,
+                                        rec.error)
+
+    def _request_seed(self, round_no: int, idx: int, attempt: int) -> int:
+        h = hashlib.sha256(f"{self.seed}:{round_no}:{idx}:{attempt}".encode()).hexdigest()
+        return int(h[:8], 16)
+
+
+def _prices(settings: LLMSettings) -> dict:
+    from .client import load_prices
+
+    return load_prices(settings.prices)

@@ -1,0 +1,84 @@
+"""The controller's side of the inner session: start it once per run, relay its progress.
+
+The inner session (``pytest CONTEXT --synth-inner SPEC [-n N]``) runs every remaining
+round; its xdist workers start once and stay for the whole run. The controller watches
+the archive and prints a line per finished round. The inner session dies with the
+controller (``PR_SET_PDEATHSIG``), so a killed run leaves no orphan writing to the archive.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..storage.archive import Archive, RoundRow
+from .spec import InnerSpec
+
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class InnerResult:
+    returncode: int
+    output_tail: str
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the inner session may outlive a killed controller
+
+
+def inner_argv(ctx_root: Path, spec_path: Path, workers: int, extra: list[str]) -> list[str]:
+    argv = [sys.executable, "-m", "pytest", str(ctx_root), "--synth-inner", str(spec_path), "-v",
+            "-p", "no:cacheprovider", "--rootdir", str(ctx_root), "-o", "addopts=", "-W", "ignore"]
+    if workers > 1:
+        argv += ["-n", str(workers)]  # scheduled slot by slot (schedule.py)
+    return argv + extra
+
+
+def run_inner(archive: Archive, spec: InnerSpec, ctx_root: Path, workers: int, log_path: Path,
+              on_round: Callable[[RoundRow], None], extra: list[str] | None = None) -> InnerResult:
+    """Run the inner session to its end; its verbose pytest output goes to ``log_path``."""
+    seen = {r.round for r in archive.rounds(spec.run_id)}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ps-inner-") as tmp:
+        spec_path = Path(tmp) / "spec.json"
+        spec.dump(spec_path)
+        with open(log_path, "a") as log:
+            proc = subprocess.Popen(inner_argv(ctx_root, spec_path, workers, extra or []), stdout=log,
+                                    stderr=subprocess.STDOUT, cwd=str(ctx_root), preexec_fn=_die_with_parent)
+            try:
+                while True:
+                    done = proc.poll() is not None
+                    for row in archive.rounds(spec.run_id):
+                        if row.round not in seen:
+                            seen.add(row.round)
+                            on_round(row)
+                    if done:
+                        break
+                    time.sleep(0.1)
+            except BaseException:
+                _stop(proc)
+                raise
+    tail = log_path.read_text(errors="replace")[-3000:]
+    return InnerResult(proc.returncode, tail)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Ctrl-C: let the inner session stop cleanly, then make sure it is gone."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

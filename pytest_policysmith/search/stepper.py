@@ -1,0 +1,123 @@
+"""The inner session's conductor: settles candidates, closes rounds, generates the next.
+
+It lives in the process that receives every report (the xdist master, or the only
+process). When every candidate of a round is settled, rejected ones go back to the
+GENERATOR for repair (one level per attempt, for generators that repair); when the last
+level is settled it records the round and asks for the next round from the best parents
+so far. Workers waiting on those slots then proceed. One session spans the whole run, so
+xdist workers start once.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..generators import make_generator
+from ..generators.base import Failure, Parent, Proposal
+from ..generators.expr import normalized_hash
+from ..storage.archive import Archive, CandidateRow, NewCandidate, RoundRow
+from ..templates import Template
+from .spec import InnerSpec, slot_id
+
+
+class Stepper:
+    def __init__(self, archive: Archive, spec: InnerSpec, template: Template):
+        self.archive, self.spec, self.template = archive, spec, template
+        self.run_id = spec.run_id
+        self.generator = make_generator(spec.generator, template, spec.seed, spec.model, archive=archive,
+                                        run_id=spec.run_id, **(spec.generator_options or {}))
+        self.started = time.time()
+
+    def settle(self, cid: str) -> None:
+        """A candidate whose items are all done: failed rules make it ``failed``, no verdict ``error``."""
+        row = self.archive.candidate(self.run_id, cid)
+        if row is None or row.status != "pending":
+            return
+        checks = self.archive.checks(self.run_id, cid)
+        failures = [(rule, fb) for rule, outcome, fb, _ in checks if outcome in ("failed", "error")]
+        secs = sum(s or 0.0 for *_, s in checks)
+        if failures:
+            text = "\n\n".join(f"{rule}: {fb}" for rule, fb in failures)
+            self.archive.record_evaluation(self.run_id, cid, "failed", None, None, text, secs, 0.0)
+        else:
+            self.archive.record_evaluation(self.run_id, cid, "error", None, None,
+                                           "no verdict: the inner session ended without evaluating it", secs, 0.0)
+
+    def advance(self, generate: bool = True) -> None:
+        """Close every round that is complete and generate what comes next (in order)."""
+        finished = {r.round for r in self.archive.rounds(self.run_id)}
+        for round_no, _, attempts in self.spec.rounds:
+            if round_no in finished:
+                continue
+            first_gen = None
+            for attempt in range(attempts):
+                gen = self.archive.generated(self.run_id, round_no, attempt)
+                if gen is None:
+                    if not generate or not self._generate(round_no, attempt):
+                        return
+                    gen = self.archive.generated(self.run_id, round_no, attempt)
+                first_gen = first_gen or gen
+                if any(r.status == "pending" for r in self.archive.candidates(self.run_id, round_no)):
+                    return
+            rows = self.archive.candidates(self.run_id, round_no)
+            secs = time.time() - max(first_gen[1], self.started)
+            self.archive.finish_round(self.run_id, self._stats(round_no, rows, secs))
+
+    def finish(self) -> None:
+        """At the end of the session: nothing may stay pending in a generated round."""
+        for row in self.archive.candidates(self.run_id):
+            if row.status == "pending":
+                self.settle(row.id)
+        self.advance(generate=False)
+
+    def _generate(self, round_no: int, attempt: int) -> bool:
+        """Store the round (attempt 0) or its repair level; False when the generator has stopped."""
+        if self.generator.stop_reason:
+            self._stop()
+            return False
+        if attempt == 0:
+            rows = self._new_round(round_no)
+        else:
+            rows = self._repairs(round_no, attempt)
+        if round_no > 0 and attempt == 0 and not rows and self.generator.stop_reason:
+            self._stop()
+            return False
+        self.archive.add_round(self.run_id, round_no, rows, attempt)
+        return True
+
+    def _stop(self) -> None:
+        run = self.archive.run(self.run_id) or {}
+        if run.get("status") == "running":
+            self.archive.stop_run(self.run_id, self.generator.stop_reason or "the generator stopped")
+
+    def _new_round(self, round_no: int) -> list[NewCandidate]:
+        if round_no == 0:
+            proposals = [Proposal(src, (), f"seed:{name}") for name, src in self.template.seeds().items()]
+            gen_name = "seed"
+        else:
+            parents = [Parent(r.id, r.source, r.score) for r in self.archive.top(self.run_id, self.spec.parents)]
+            proposals = self.generator.propose(round_no, parents, self.spec.candidates, self.archive.hashes(self.run_id))
+            gen_name = self.generator.name
+        return [self._row(round_no, i, 0, p, gen_name) for i, p in enumerate(proposals)]
+
+    def _repairs(self, round_no: int, attempt: int) -> list[NewCandidate]:
+        failed = [Failure(r.id, r.idx, r.source, r.feedback or "", r.meta)
+                  for r in self.archive.candidates(self.run_id, round_no)
+                  if r.attempt == attempt - 1 and r.status == "failed"]
+        if not failed:
+            return []
+        proposals = self.generator.repair(round_no, attempt, failed)
+        return [self._row(round_no, p.idx, attempt, p, self.generator.name) for p in proposals if p.idx is not None]
+
+    @staticmethod
+    def _row(round_no: int, idx: int, attempt: int, p: Proposal, gen_name: str) -> NewCandidate:
+        status = "failed" if p.error else "pending"
+        return NewCandidate(slot_id(round_no, idx, attempt), idx, normalized_hash(p.source), p.source, p.parent_ids,
+                            p.origin, gen_name, status, p.error, p.meta or None)
+
+    def _stats(self, round_no: int, rows: list[CandidateRow], secs: float) -> RoundRow:
+        done = [r for r in rows if r.status != "pending"]
+        passed = [r for r in done if r.status == "evaluated"]
+        top = self.archive.top(self.run_id, 1)
+        return RoundRow(round_no, top[0].score if top else None, len(passed) / len(done) if done else 0.0, secs,
+                        len(rows))

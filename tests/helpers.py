@@ -1,0 +1,25 @@
+"""Helpers for the plugin tests: a throwaway context around a small synthetic trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = (ROOT / "contexts" / "cache_cloudphysics" / "test_rules.py").read_text()
+GATE = (ROOT / "contexts" / "cache_cloudphysics" / "test_gate.py").read_text()
+
+
+def make_context(pytester: pytest.Pytester, trace: Path, **overrides) -> Path:
+    decl = {
+        "domain": "cache", "traces": [str(trace)], "cache_size": 0.1, "ignore_size": True,
+        "objective": "object_miss_ratio", "template": str(ROOT / "templates" / "cache_priority"),
+        "gate": ["LRU", "FIFO"], "search": {"rounds": 2, "candidates": 4, "parents": 2},
+    }
+    decl.update(overrides)
+    ctx = pytester.mkdir("ctx")
+    (ctx / "conftest.py").write_text(f"policysmith_context = {decl!r}\n")
+    (ctx / "test_rules.py").write_text(RULES)
+    (ctx / "test_gate.py").write_text(GATE)
+    return ctx

@@ -1,0 +1,185 @@
+"""The openai generator, end to end: the real openai client over real HTTP to a local server."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+import pytest
+
+from openai_server import ChatServer, Reply, code
+from helpers import make_context
+
+KEY = "sk-test-DO-NOT-LEAK-42"
+GOOD = "return now + {k} * obj.count;"
+
+
+def good_reply(req: dict) -> Reply:
+    """A distinct, valid heuristic per request (so none is dropped as a duplicate)."""
+    return code(GOOD.format(k=req.get("seed", 0) % 997 + 1))
+
+
+def is_repair(req: dict) -> bool:
+    return "rejected by the checker" in req["messages"][-1]["content"]
+
+
+@pytest.fixture
+def llm_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setenv("POLICYSMITH_CACHE", str(tmp_path / "cache"))
+
+
+def run_llm(pytester, ctx, server, *args, rounds=1, candidates=2):
+    return pytester.runpytest_subprocess(
+        "--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider",
+        "--synth-generator", "openai", "--synth-model", "test-model", "--synth-base-url", server.url,
+        "--synth-rounds", str(rounds), "--synth-candidates", str(candidates), "--synth-json", "s.json", *args)
+
+
+def summary(pytester) -> dict:
+    return json.loads((pytester.path / "s.json").read_text())
+
+
+def test_good_replies_are_checked_scored_and_accounted(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    prices = pytester.path / "prices.toml"
+    prices.write_text('[models."test-model"]\ninput = 1.0\noutput = 2.0\n')
+    with ChatServer(good_reply) as server:
+        res = run_llm(pytester, ctx, server, "--synth-prices", str(prices), "--synth-no-llm-cache", rounds=2,
+                      candidates=3)
+    assert res.ret == 0, res.stdout.str()
+    s = summary(pytester)
+    llm = s["llm"]
+    assert llm["requests"] == len(server.requests) == 6
+    assert (llm["prompt_tokens"], llm["completion_tokens"]) == (600, 120)
+    assert llm["cost_usd"] == pytest.approx((600 * 1.0 + 120 * 2.0) / 1e6)
+    assert llm["first_try_pass_rate"] == 1.0 and llm["after_repair_pass_rate"] == 1.0
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    origins = {o for (o,) in db.execute("SELECT origin FROM candidates WHERE round>0 AND status='evaluated'")}
+    assert origins == {"llm:first", "llm:improve"}
+    assert server.purposes() == ["first"] * 3 + ["improve"] * 3
+    first = server.requests[0]["messages"]
+    assert first[0]["role"] == "system" and "double priority(" in first[0]["content"]
+    assert "LRU: `return now;`" in first[1]["content"]
+    improve = server.requests[3]["messages"][1]["content"]
+    assert "miss ratio 0." in improve and "//" not in improve  # parents with scores, comments stripped
+    assert all(r["auth"] == f"Bearer {KEY}" for r in server.requests)
+    res.stdout.fnmatch_lines(["*llm: 6 requests*100% first try*"])
+    # The key went to the server and nowhere else.
+    for path in [pytester.path / "a.sqlite", pytester.path / "s.json", *pytester.path.rglob("inner.log")]:
+        assert KEY.encode() not in path.read_bytes(), path
+    assert KEY not in res.stdout.str() + res.stderr.str()
+
+
+def test_compile_error_goes_back_with_the_compilers_text(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    responder = lambda req: good_reply(req) if is_repair(req) else code(f"return now + {req['seed'] % 97} + ;")
+    with ChatServer(responder) as server:
+        res = run_llm(pytester, ctx, server, "--synth-concurrency", "1", candidates=2)
+    assert res.ret == 0, res.stdout.str()
+    repairs = [r for r in server.requests if is_repair(r)]
+    assert len(repairs) == 2
+    msgs = repairs[0]["messages"]
+    assert msgs[-2]["role"] == "assistant" and " + ;" in msgs[-2]["content"]  # the same conversation
+    assert "test_compiles" in msgs[-1]["content"] and "expected expression" in msgs[-1]["content"]
+    assert "candidate.c:1:" in msgs[-1]["content"]  # line numbers are the candidate's own
+    llm = summary(pytester)["llm"]
+    assert llm["first_try_pass_rate"] == 0.0 and llm["after_repair_pass_rate"] == 1.0
+    assert llm["pass_rate_by_repairs"] == [0.0, 1.0, 1.0]
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    rows = db.execute("SELECT id, attempt, status FROM candidates WHERE round=1 ORDER BY id").fetchall()
+    assert rows == [("r01c00", 0, "failed"), ("r01c00a1", 1, "evaluated"),
+                    ("r01c01", 0, "failed"), ("r01c01a1", 1, "evaluated")]
+
+
+def test_reply_without_a_code_block_gets_a_repair_message(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    responder = lambda req: good_reply(req) if is_repair(req) else Reply("I would use LRU.")
+    with ChatServer(responder) as server:
+        res = run_llm(pytester, ctx, server, candidates=1)
+    assert res.ret == 0, res.stdout.str()
+    repair = [r for r in server.requests if is_repair(r)][0]["messages"][-1]["content"]
+    assert "no code block" in repair
+    assert summary(pytester)["llm"]["after_repair_pass_rate"] == 1.0
+
+
+def test_429_then_success_honours_retry_after(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    calls = iter(range(10**6))
+    lock = threading.Lock()
+
+    def responder(req):
+        with lock:
+            n = next(calls)
+        return Reply(status=429, headers={"Retry-After": "1"}) if n == 0 else good_reply(req)
+
+    with ChatServer(responder) as server:
+        res = run_llm(pytester, ctx, server, "--synth-concurrency", "1", candidates=1)
+    assert res.ret == 0, res.stdout.str()
+    assert len(server.requests) == 2
+    llm = summary(pytester)["llm"]
+    assert llm["requests"] == 1 and llm["failed_requests"] == 0 and llm["first_try_pass_rate"] == 1.0
+
+
+def test_500_storm_exhausts_retries_and_stops_cleanly(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    with ChatServer(lambda req: Reply(status=500)) as server:
+        res = run_llm(pytester, ctx, server, "--synth-llm-retries", "2", candidates=2, rounds=3)
+    assert res.ret == 1, res.stdout.str()
+    assert len(server.requests) == 6  # 2 conversations x (1 + 2 retries), then the run stops
+    s = summary(pytester)
+    assert "HTTP 500" in s["stop_reason"] and "after 3 attempts" in s["stop_reason"]
+    assert s["rounds_log"][0]["round"] == 0  # the seeds' round is kept
+    res.stdout.fnmatch_lines(["*stopped*HTTP 500*"])
+
+
+def test_timeout_is_retried(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    calls = iter(range(10**6))
+
+    def responder(req):
+        return Reply(delay=4.0, content="late") if next(calls) == 0 else good_reply(req)
+
+    with ChatServer(responder) as server:
+        res = run_llm(pytester, ctx, server, "--synth-llm-timeout", "1", "--synth-concurrency", "1", candidates=1)
+    assert res.ret == 0, res.stdout.str()
+    assert len(server.requests) == 2
+    assert summary(pytester)["evaluated"] >= 1
+
+
+def test_budget_stops_the_run_and_keeps_everything(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    with ChatServer(good_reply) as server:
+        res = run_llm(pytester, ctx, server, "--synth-max-tokens", "250", "--synth-concurrency", "1",
+                      rounds=4, candidates=2)
+    assert res.ret == 0, res.stdout.str()
+    s = summary(pytester)
+    assert len(server.requests) == 3  # 120 tokens each: the 4th would start past 250
+    assert "budget reached: 360 of 250 tokens" in s["stop_reason"]
+    assert s["llm"]["requests"] == 3 and s["llm"]["prompt_tokens"] == 300
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE round>0 AND status='evaluated'").fetchone()[0] == 3
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+
+
+def test_rerun_with_same_seed_is_served_from_the_cache(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    with ChatServer(good_reply) as server:
+        assert run_llm(pytester, ctx, server, candidates=2).ret == 0
+        first = summary(pytester)
+        n = len(server.requests)
+        assert run_llm(pytester, ctx, server, candidates=2).ret == 0
+        second = summary(pytester)
+    assert len(server.requests) == n  # nothing new was asked
+    assert second["llm"]["cached"] == second["llm"]["requests"] and second["llm"]["cost_usd"] == 0
+    assert second["best"]["source"] == first["best"]["source"]
+
+
+def test_openai_needs_a_model(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-generator", "openai",
+                                        "--synth-base-url", "http://127.0.0.1:9/v1")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--synth-model" in res.stderr.str()
