@@ -1,6 +1,6 @@
-"""The one compile step: C source to a cached executable.
+"""The one compile step: C source to a cached executable (gcc) or BPF object (clang).
 
-Binaries are cached by the hash of (source, compiler identity, flags), so the same
+Outputs are cached by the hash of (source, compiler identity, flags), so the same
 candidate is never compiled twice, across rounds, workers and runs.
 """
 
@@ -35,29 +35,43 @@ class Binary:
 def compiler_identity(cc: str = "gcc") -> str:
     exe = shutil.which(cc)
     if exe is None:
-        raise UsageError(f"C compiler {cc!r} not found on PATH; install it (Debian: apt-get install gcc)")
+        raise UsageError(f"C compiler {cc!r} not found on PATH; install it (Debian: apt-get install {cc})")
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout
     return out.splitlines()[0] if out else cc
 
 
+BPF_FLAGS = ("-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86", "-Wall", "-Wno-unused-function",
+             "-Wno-unused-variable", "-Wno-compare-distinct-pointer-types")
+
+
 def compile_c(source: str, cc: str = "gcc", flags: tuple[str, ...] = CFLAGS) -> Binary:
     """Compile ``source`` to an executable; raise :class:`CompileError` with gcc's stderr."""
-    key = hashlib.sha256("\0".join([compiler_identity(cc), *flags, *LIBS, source]).encode()).hexdigest()
-    out = cache_dir() / "bin" / key[:2] / key
+    return _compile(source, cc, list(flags), list(LIBS), "bin")
+
+
+def compile_bpf(source: str, include_dir: Path, cc: str = "clang") -> Binary:
+    """Compile BPF C (against ``include_dir/vmlinux.h``) to an object file for libbpf/bpftool."""
+    ident = f"{include_dir / 'vmlinux.h'}:{(include_dir / 'vmlinux.h').stat().st_size}"
+    return _compile(source, cc, [*BPF_FLAGS, "-I", str(include_dir), "-c"], [], "bpf", salt=ident)
+
+
+def _compile(source: str, cc: str, flags: list[str], libs: list[str], kind: str, salt: str = "") -> Binary:
+    key = hashlib.sha256("\0".join([compiler_identity(cc), salt, *flags, *libs, source]).encode()).hexdigest()
+    out = cache_dir() / kind / key[:2] / key
     if out.exists():
         return Binary(out, key, 0.0, True)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ps-cc-") as tmp:
         src = Path(tmp) / "candidate_harness.c"
         src.write_text(source)
-        exe = Path(tmp) / "sim"
+        obj = Path(tmp) / "out"
         t0 = time.perf_counter()
-        proc = subprocess.run([cc, *flags, "-o", str(exe), str(src), *LIBS], capture_output=True, text=True, cwd=tmp)
+        proc = subprocess.run([cc, *flags, "-o", str(obj), str(src), *libs], capture_output=True, text=True, cwd=tmp)
         secs = time.perf_counter() - t0
         if proc.returncode != 0:
             raise CompileError(f"{cc} failed with exit code {proc.returncode}", clean_stderr(proc.stderr, tmp))
         staged = out.with_name(f".{key}.{os.getpid()}.tmp")
-        shutil.copy2(exe, staged)
+        shutil.copy2(obj, staged)
         os.replace(staged, out)
     return Binary(out, key, secs, False)
 

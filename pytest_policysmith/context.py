@@ -15,8 +15,9 @@ from .cache.simulator import parse_cache_size
 from .errors import UsageError
 
 DECLARATION = "policysmith_context"
-DOMAINS = ("cache",)
-OBJECTIVES = ("object_miss_ratio", "byte_miss_ratio")
+DOMAINS = ("cache", "tcp")
+OBJECTIVES = {"cache": ("object_miss_ratio", "byte_miss_ratio"), "tcp": ("tcp_cost",)}
+LINK_FIELDS = {"rate_mbit": (int, float), "delay_ms": (int, float), "queue_bdp": (int, float), "seconds": (int, float)}
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,12 @@ class Context:
     name: str
     root: Path
     domain: str
-    traces: tuple[str, ...]
-    cache_size: float | int
-    ignore_size: bool
     objective: str
     template: str
+    traces: tuple[str, ...] = ()  # cache: the traces to score on
+    cache_size: float | int = 0
+    ignore_size: bool = False
+    link: dict[str, float] | None = None  # tcp: the emulated link (see tcp/link.py LinkSpec)
     gate: tuple[str, ...] = ()
     search: SearchDefaults = field(default_factory=SearchDefaults)
     rtol: float = 1e-9
@@ -71,25 +73,43 @@ def load_context(root: Path, declaration: Any) -> Context:
     domain = need("domain", str)
     if domain not in DOMAINS:
         raise UsageError(f"{where}: field 'domain' is {domain!r}; known domains: {', '.join(DOMAINS)}")
-    traces = need("traces", (list, tuple, str))
-    traces = (traces,) if isinstance(traces, str) else tuple(traces)
-    if not traces or not all(isinstance(t, str) and t for t in traces):
-        raise UsageError(f"{where}: field 'traces' must name at least one trace, e.g. ['cloudphysics/w106']")
-    size = parse_cache_size(need("cache_size", (int, float)), f"{where}: field 'cache_size'")
-    objective = d.pop("objective", "object_miss_ratio")
-    if objective not in OBJECTIVES:
-        raise UsageError(f"{where}: field 'objective' is {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    fields: dict[str, Any] = {}
+    if domain == "cache":
+        traces = need("traces", (list, tuple, str))
+        traces = (traces,) if isinstance(traces, str) else tuple(traces)
+        if not traces or not all(isinstance(t, str) and t for t in traces):
+            raise UsageError(f"{where}: field 'traces' must name at least one trace, e.g. ['cloudphysics/w106']")
+        fields["traces"] = traces
+        fields["cache_size"] = parse_cache_size(need("cache_size", (int, float)), f"{where}: field 'cache_size'")
+        fields["ignore_size"] = d.pop("ignore_size", False)
+        if not isinstance(fields["ignore_size"], bool):
+            raise UsageError(f"{where}: field 'ignore_size' must be true or false")
+    else:
+        fields["link"] = _link(where, d.pop("link", {}))
+    objective = d.pop("objective", OBJECTIVES[domain][0])
+    if objective not in OBJECTIVES[domain]:
+        raise UsageError(f"{where}: field 'objective' is {objective!r}; choose one of {', '.join(OBJECTIVES[domain])}")
     template = need("template", str)
-    ignore_size = d.pop("ignore_size", False)
-    if not isinstance(ignore_size, bool):
-        raise UsageError(f"{where}: field 'ignore_size' must be true or false")
     gate = tuple(d.pop("gate", ()))
     search = _search(where, d.pop("search", {}))
     rtol, atol = float(d.pop("rtol", 1e-9)), float(d.pop("atol", 1e-9))
     if d:
         raise UsageError(f"{where}: unknown field(s) {', '.join(sorted(d))} in {DECLARATION}")
-    return Context(root.name, root.resolve(), domain, traces, size, ignore_size, objective, template,
-                   gate, search, rtol, atol)
+    return Context(name=root.name, root=root.resolve(), domain=domain, objective=objective, template=template,
+                   gate=gate, search=search, rtol=rtol, atol=atol, **fields)
+
+
+def _link(where: Path, raw: Any) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise UsageError(f"{where}: field 'link' must be a dict like {{'rate_mbit': 20, 'delay_ms': 20}}")
+    unknown = set(raw) - set(LINK_FIELDS)
+    if unknown:
+        raise UsageError(f"{where}: unknown field(s) link.{', link.'.join(sorted(unknown))}; "
+                         f"known: {', '.join(LINK_FIELDS)}")
+    for key, val in raw.items():
+        if not isinstance(val, LINK_FIELDS[key]) or isinstance(val, bool) or val <= 0:
+            raise UsageError(f"{where}: field 'link.{key}' must be a positive number, got {val!r}")
+    return {k: float(v) for k, v in raw.items()}
 
 
 def _search(where: Path, raw: Any) -> SearchDefaults:

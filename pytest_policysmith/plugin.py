@@ -167,6 +167,15 @@ class _RECORDER:
     value = None
 
 
+def _is_run_failure(exc: Exception) -> bool:
+    """Failures a run reports plainly (no traceback): a stopped search, a broken link or load."""
+    from .search.loop import SearchError
+    from .tcp.bpf import LoadError
+    from .tcp.link import LinkError
+
+    return isinstance(exc, (SearchError, LinkError, LoadError))
+
+
 def pytest_runtestloop(session: pytest.Session):
     ps = _ps(session.config)
     if not ps.is_controller:
@@ -175,13 +184,13 @@ def pytest_runtestloop(session: pytest.Session):
 
     tr = session.config.pluginmanager.get_plugin("terminalreporter")
     say = (lambda line: tr.write_line(line)) if tr else print
-    from .search.loop import SearchError
-
     try:
         ps.outcome = run(ps, say)
     except (UsageError, CompileError) as exc:
         raise pytest.UsageError(str(exc)) from None
-    except SearchError as exc:
+    except Exception as exc:
+        if not _is_run_failure(exc):
+            raise
         ps.search_error = str(exc)
         for line in ps.search_error.splitlines():
             say(line)
@@ -201,6 +210,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = getattr(_RECORDER, "value", None)
     if recorder is not None and exitstatus != pytest.ExitCode.INTERRUPTED:
         recorder.stepper.finish()
+    if ps.uses_tcp() and not hasattr(session.config, "workerinput"):
+        from .tcp.cleanup import sweep
+
+        sweep()  # what a crashed worker left in the kernel: controllers, namespaces
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from .cache.baselines import BaselineResult, default_policies, run_baselines
-from .cache.evaluator import Evaluation, context_traces, evaluate
-from .cache.simulator import resolve_capacity
+from . import domains
+from .cache.evaluator import Evaluation
 from .cache.traces import search_dirs
 from .checking.candidate import Candidate
 from .context import DECLARATION, Context, find_context_root, load_context
@@ -34,7 +33,7 @@ class PolicysmithSession:
         self._contexts: dict[Path, Context] = {}
         self._templates: dict[str, Template] = {}
         self._evaluations: dict[tuple[str, str], Evaluation] = {}
-        self._baselines: dict[str, dict[str, dict[str, BaselineResult]]] = {}
+        self._baselines: dict[str, dict[str, dict]] = {}
         self._lock = threading.Lock()
         self.outcome = None  # SearchOutcome after a synthesis run
         self.search_error: str | None = None
@@ -66,6 +65,9 @@ class PolicysmithSession:
         if root not in self._contexts:
             self._contexts[root] = load_context(root, decls[root])
         return self._contexts[root]
+
+    def uses_tcp(self) -> bool:
+        return any(c.domain == "tcp" for c in self._contexts.values())
 
     def template_for(self, ctx: Context) -> Template:
         if ctx.template not in self._templates:
@@ -105,19 +107,16 @@ class PolicysmithSession:
     def evaluation(self, cand: Candidate) -> Evaluation:
         key = (cand.context.name, cand.id)
         if key not in self._evaluations:
-            traces = context_traces(cand.context, self.traces_dirs)
-            self._evaluations[key] = evaluate(cand.source, cand.template, cand.context, traces, cand.id)
+            self._evaluations[key] = domains.evaluate(cand.context, cand.template, cand.source, cand.id,
+                                                      self.traces_dirs)
         return self._evaluations[key]
 
-    def baselines(self, ctx: Context) -> dict[str, dict[str, BaselineResult]]:
+    def baselines(self, ctx: Context) -> dict[str, dict]:
+        """workload -> policy -> result for the context's gate (cache: plus Belady), once per session."""
         with self._lock:
             if ctx.name not in self._baselines:
-                out = {}
-                for t in context_traces(ctx, self.traces_dirs):
-                    cap = resolve_capacity(ctx.cache_size, t, ctx.ignore_size)
-                    wanted = list(dict.fromkeys([*ctx.gate, "Belady"])) or default_policies()
-                    out[t.name] = run_baselines(t, cap, ctx.ignore_size, self.template_for(ctx), wanted)
-                self._baselines[ctx.name] = out
+                self._baselines[ctx.name] = domains.baselines(ctx, self.template_for(ctx), self.traces_dirs,
+                                                              gate_only=True)
             return self._baselines[ctx.name]
 
     def validate_options(self) -> None:

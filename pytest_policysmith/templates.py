@@ -66,7 +66,7 @@ class Template:
         needs = {k: bool(p.search(body)) for k, p in FEATURE_PATTERNS.items()}
         try:
             text = self._env().get_template(self.harness).render(
-                body=body, candidate_name=candidate_name, needs=needs, harness_line=0, **extra
+                body=body, candidate_name=candidate_name, needs=needs, harness_line=0, function=self.function, **extra
             )
         except jinja2.TemplateError as exc:
             raise UsageError(f"{self.root / self.harness}: template does not render: {exc}") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cache.simulator import SimResult, SimulationError, build, simulate
+from ..cache.simulator import SimResult, SimulationError, simulate
 from ..cache.traces import Trace, open_trace, synthetic_trace
 from ..compile import Binary
 from ..context import Context
@@ -34,10 +34,19 @@ class Candidate:
     _binary: Binary | None = field(default=None, repr=False)
 
     def compile(self) -> Binary:
-        """Render into the template and compile (raises CompileError with gcc's stderr)."""
+        """Render into the template and compile (raises CompileError with the compiler's stderr)."""
         if self._binary is None:
-            self._binary = build(self.template, self.source, self.id)
+            from ..domains import build as domain_build
+
+            self._binary = domain_build(self.context, self.template, self.source, self.id)
         return self._binary
+
+    def load(self) -> str:
+        """tcp: load into the kernel (the verifier runs), then unregister; raises LoadError."""
+        from ..tcp.evaluator import loaded
+
+        with loaded(self.template, self.source) as cc:
+            return cc
 
     def run(self, trace: Trace, capacity: int, ignore_size: bool = True, limits: Limits = CHECK_LIMITS) -> SimResult:
         return simulate(self.compile(), trace, capacity, ignore_size, limits=limits)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import dataclass
 
 from ..templates import Template
@@ -37,7 +38,16 @@ class EvolveGenerator:
 
     def __post_init__(self) -> None:
         names = set(self.template.input_names)
-        self.vars = [n for n in self.template.input_names if n != "now"]
+        allowed = set(self.template.allowed_calls)
+        self.integer = bool(self.template.extra.get("integer"))
+        self.unary = [f for f in UNARY_FNS if f in allowed]
+        self.binary = [f for f in BINARY_FNS + ("ps_min", "ps_max") if f in allowed]
+        vocab = self.template.extra.get("evolve")
+        if vocab:  # the template names its own building blocks (e.g. tcp_cong_control)
+            self.scales = [Var(s) for s in vocab.get("scales", []) if s in names]
+            self.features = [Var(f) for f in vocab.get("features", []) if f in names]
+            self.anchors = [Var(a) for a in vocab.get("anchors", []) if a in names]
+            return
         scales = ["cache.capacity", "cache.age_p50", "cache.age_p90"]
         self.scales: list[Node] = [Var(s) for s in scales if s in names]
         if {"now", "cache.last_evicted"} <= names:
@@ -46,9 +56,10 @@ class EvolveGenerator:
         self.features: list[Node] = [Var(f) for f in feats if f in names]
         self.features += [Call("log1p", (Var(f),)) for f in ("obj.count", "obj.freq") if f in names]
         self.anchors: list[Node] = [Var(a) for a in ("now", "cache.last_evicted", "obj.prev_access") if a in names]
-        allowed = set(self.template.allowed_calls)
-        self.unary = [f for f in UNARY_FNS if f in allowed]
-        self.binary = [f for f in BINARY_FNS if f in allowed]
+
+    def _num(self, v: float) -> Num:
+        """A constant; whole numbers for integer-only templates (BPF has no floating point)."""
+        return Num(float(max(1, round(v)) if v > 0 else round(v)) if self.integer else v)
 
     def repair(self, round_no: int, attempt: int, failures) -> list[Proposal]:
         return []  # evolve does not read feedback; its next round simply breeds from the best
@@ -79,6 +90,8 @@ class EvolveGenerator:
             if child is None or size(child) > MAX_SIZE or depth(child) > MAX_DEPTH or not _reads_input(child):
                 continue
             body = render_body(child)
+            if self.integer:
+                body = re.sub(r"\b(\d+)\.0\b", r"\1", body)
             h = normalized_hash(body)
             if h in taken:
                 continue
@@ -94,7 +107,10 @@ class EvolveGenerator:
             if not nums:
                 return self._add_term(rng, tree), [parent]
             node, path = rng.choice(nums)
-            return replace_at(tree, path, Num(_perturb(rng, node.value))), [parent]
+            new = _perturb(rng, node.value)
+            if self.integer:
+                new = node.value + rng.choice([-2, -1, 1, 2]) if abs(node.value) < 8 else new
+            return replace_at(tree, path, self._num(new)), [parent]
         if op == "operator":
             cands = [(n, p) for n, p in sub if isinstance(n, (Bin, Call))]
             if not cands:
@@ -108,7 +124,7 @@ class EvolveGenerator:
             return replace_at(tree, path, self._grow(rng, 2)), [parent]
         if op == "guard":
             alt = self._add_term(rng, tree)
-            test = Bin(rng.choice(COMPARE[2:]), rng.choice(self.features), Num(rng.choice([0.0, 1.0, 2.0, 3.0])))
+            test = Bin(rng.choice(COMPARE[2:]), rng.choice(self.features), self._num(rng.choice([0.0, 1.0, 2.0, 3.0])))
             return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree), [parent]
         if op == "prune":
             inner = [(n, p) for n, p in sub if children(n)]
@@ -134,6 +150,9 @@ class EvolveGenerator:
 
     def _term(self, rng: random.Random) -> Node:
         """c * SCALE * FEATURE: a credit in the units of the scale, not of the trace."""
+        if self.integer:  # scale / k * feature, or scale * feature / k: whole-number arithmetic
+            k = self._num(rng.choice([1, 2, 4, 8, 16]))
+            return Bin("/", Bin("*", rng.choice(self.scales), rng.choice(self.features)), k)
         c = Num(round(rng.choice([0.05, 0.1, 0.25, 0.5, 1.0, 2.0]) * math.exp(rng.gauss(0, 0.3)), 3))
         return Bin("*", Bin("*", c, rng.choice(self.scales)), rng.choice(self.features))
 
@@ -149,7 +168,7 @@ class EvolveGenerator:
                 return self._term(rng)
             if r < 0.7:
                 return rng.choice(self.anchors + self.features)
-            return Num(round(rng.uniform(-2, 4), 2))
+            return self._num(round(rng.uniform(-2, 4), 2))
         r = rng.random()
         if r < 0.55:
             return Bin(rng.choice(["+", "-", "*"]), self._grow(rng, d - 1), self._grow(rng, d - 1))
@@ -157,7 +176,7 @@ class EvolveGenerator:
             return Call(rng.choice(self.unary), (self._grow(rng, d - 1),))
         if r < 0.85 and self.binary:
             return Call(rng.choice(self.binary), (self._grow(rng, d - 1), self._grow(rng, d - 1)))
-        test = Bin(rng.choice(COMPARE), rng.choice(self.features), Num(rng.choice([0.0, 1.0, 2.0])))
+        test = Bin(rng.choice(COMPARE), rng.choice(self.features), self._num(rng.choice([0.0, 1.0, 2.0])))
         return Cond(test, self._grow(rng, d - 1), self._grow(rng, d - 1))
 
 

@@ -30,8 +30,19 @@ def summary_dict(o: SearchOutcome) -> dict:
                         "candidates": r.candidates} for r in o.rounds],
         "settings": o.settings,
         "stop_reason": o.stop_reason,
+        "check_pass_rates": check_pass_rates(o.candidates),
+        "candidates": o.candidates,
         **({"llm": o.llm} if o.llm is not None else {}),
     }
+
+
+def check_pass_rates(candidates: list[dict]) -> dict[str, float]:
+    """Per rule (e.g. test_compiles, test_verifier_accepts): the share of candidates that passed it."""
+    seen: dict[str, list[bool]] = {}
+    for c in candidates:
+        for rule, outcome in c["checks"].items():
+            seen.setdefault(rule, []).append(outcome == "passed")
+    return {rule: sum(v) / len(v) for rule, v in sorted(seen.items())}
 
 
 def write_json(path: Path, data: dict) -> None:

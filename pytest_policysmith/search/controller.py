@@ -14,7 +14,7 @@ from .loop import SearchOptions, SearchOutcome, synthesize
 
 def prepare(ps, args: list[Path]) -> None:
     """Resolve the context, template and traces before any work starts (clear errors first)."""
-    from ..cache.evaluator import context_traces
+    from .. import domains
 
     dirs = [a for a in args if a.is_dir()]
     if len(dirs) != 1:
@@ -26,7 +26,7 @@ def prepare(ps, args: list[Path]) -> None:
     if not template.seeds():
         raise UsageError(f"template {template.root}: no seeds/*.c to start the search from")
     template.render(next(iter(template.seeds().values())))  # a template that does not render fails here
-    context_traces(ctx, ps.traces_dirs)  # unknown or corrupt traces fail here
+    domains.workloads(ctx, ps.traces_dirs)  # unknown or corrupt traces, or a machine without BPF, fail here
     ps.context, ps.template, ps.options = ctx, template, _options(ps, ctx)
 
 

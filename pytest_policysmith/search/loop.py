@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import __version__
-from ..cache.baselines import BaselineResult, default_policies, run_baselines
-from ..cache.evaluator import context_traces
-from ..cache.simulator import resolve_capacity
+from .. import domains
 from ..context import Context
 from ..errors import UsageError
 from ..reporting.llm import llm_block
@@ -56,7 +54,7 @@ class SearchOutcome:
     options: SearchOptions
     winner: CandidateRow | None
     rounds: list[RoundRow]
-    baselines: dict[str, dict[str, BaselineResult]]  # trace -> policy -> result
+    baselines: dict[str, dict]  # workload (trace or link) -> policy -> result
     evaluated: int
     passed: int
     failed: int
@@ -64,30 +62,27 @@ class SearchOutcome:
     settings: dict = field(default_factory=dict)
     stop_reason: str | None = None
     llm: dict | None = None
+    candidates: list[dict] = field(default_factory=list)  # every candidate: checks, status, metrics
 
 
-def run_settings(ctx: Context, template: Template, opts: SearchOptions, traces) -> dict:
+def run_settings(ctx: Context, template: Template, opts: SearchOptions, workloads: dict[str, dict]) -> dict:
     """Everything a run decides, so that a result can be reproduced."""
     return {
         "context": ctx.as_dict(), "seed": opts.seed, "generator": opts.generator, "model": opts.model,
         "rounds": opts.rounds, "candidates_per_round": opts.candidates, "parents": opts.parents,
         "repairs": opts.repairs, "generator_options": dict(opts.generator_options),
         "template": template.name, "template_sha256": template.sha256, "package_version": __version__,
-        "traces": {t.name: {"sha256": t.sha256, "path": str(t.source), "requests": t.n_requests} for t in traces},
+        "traces": workloads,
     }
 
 
 def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Callable[[str], None]) -> SearchOutcome:
     t0 = time.perf_counter()
-    traces = context_traces(ctx, opts.traces_dirs)
+    workloads = domains.workloads(ctx, opts.traces_dirs)
     archive = Archive(opts.archive)
-    settings = run_settings(ctx, template, opts, traces)
+    settings = run_settings(ctx, template, opts, workloads)
     run_id = _open_run(archive, ctx, settings, opts, say)
-    baselines = {
-        t.name: run_baselines(t, resolve_capacity(ctx.cache_size, t, ctx.ignore_size), ctx.ignore_size, template,
-                              default_policies())
-        for t in traces
-    }
+    baselines = domains.baselines(ctx, template, opts.traces_dirs)
     best_base = _best_baseline_score(ctx, baselines)
     spec = _spec(archive, run_id, template, opts)
     if spec.rounds:
@@ -114,9 +109,18 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
         wall_seconds=time.perf_counter() - t0, settings=settings,
         stop_reason=(archive.run(run_id) or {}).get("stop_reason"),
         llm=llm_block(archive.llm_totals(run_id), all_rows, opts.repairs) if opts.generator == "openai" else None,
+        candidates=[_candidate_record(archive, run_id, r) for r in all_rows],
     )
     archive.close()
     return outcome
+
+
+def _candidate_record(archive: Archive, run_id: str, row: CandidateRow) -> dict:
+    """One candidate for the summary: each rule's verdict (compile, verifier, ...), then its metrics."""
+    checks = {rule: outcome for rule, outcome, _, _ in archive.checks(run_id, row.id)}
+    return {"id": row.id, "round": row.round, "attempt": row.attempt, "origin": row.origin, "status": row.status,
+            "checks": checks, "score": row.score, "metrics": row.metrics,
+            "feedback": (row.feedback or "")[:500] or None}
 
 
 def _open_run(archive: Archive, ctx: Context, settings: dict, opts: SearchOptions, say) -> str:
@@ -155,7 +159,7 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
                      opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options))
 
 
-def _best_baseline_score(ctx: Context, baselines: dict[str, dict[str, BaselineResult]]) -> tuple[str, float]:
+def _best_baseline_score(ctx: Context, baselines: dict[str, dict]) -> tuple[str, float]:
     """The best non-oracle baseline by the context's score (mean objective over traces)."""
     names = [p for p in next(iter(baselines.values())) if p != "Belady"]
     scores = {p: sum(getattr(b[p], ctx.objective) for b in baselines.values()) / len(baselines) for p in names}

@@ -42,7 +42,8 @@ def render(template: Template, purpose: str, **values) -> str:
 def examples(template: Template) -> dict[str, str]:
     """Seed heuristics as one-liners (comments stripped), for the first round's prompt."""
     seeds = template.seeds()
-    return {name: " ".join(strip_comments(seeds[name]).split()) for name in EXAMPLES if name in seeds}
+    names = [n for n in EXAMPLES if n in seeds] or list(seeds)
+    return {name: " ".join(strip_comments(seeds[name]).split()) for name in names}
 
 
 def clean(source: str) -> str:

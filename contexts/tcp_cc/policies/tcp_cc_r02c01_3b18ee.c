@@ -1,0 +1,1 @@
+return rs.losses + ps_div(tp.cwnd * rs.losses, 1) > 0 ? ps_div(0 + (rs.acked_sacked > 0 ? ps_div(hist.bdp_pkts * rs.losses, 4) : hist.queue_delay_us), 2) : tp.cwnd + ps_div(rs.acked_sacked * 2, ps_max(tp.cwnd, 1)) + (tp.cwnd < tp.ssthresh ? rs.acked_sacked : 0);

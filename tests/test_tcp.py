@@ -1,0 +1,148 @@
+"""The tcp domain on the real kernel: clang, the BPF verifier, struct_ops, namespaces and real flows.
+
+Everything here needs root, BTF and struct_ops; without them the tests skip and say what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+from pytest_policysmith.checking.rules import static_violations
+from pytest_policysmith.errors import CompileError
+from pytest_policysmith.tcp import bpf
+from pytest_policysmith.tcp.capability import compile_missing, missing
+from pytest_policysmith.tcp.link import Link, LinkSpec, our_namespaces, sweep_stale
+from pytest_policysmith.templates import load_template
+
+needs_kernel = pytest.mark.skipif(missing() is not None, reason=f"tcp needs: {missing()}")
+needs_clang = pytest.mark.skipif(compile_missing() is not None, reason=f"BPF compile needs: {compile_missing()}")
+SHORT = {"rate_mbit": 20, "delay_ms": 20, "queue_bdp": 2, "seconds": 3}
+
+
+@pytest.fixture(scope="module")
+def tcp_template():
+    return load_template(str(ROOT / "templates" / "tcp_cong_control"))
+
+
+def ours() -> list[str]:
+    """Controllers registered by this test process (names carry the pid)."""
+    return [r.name for r in bpf.registered() if r.name.startswith(f"p{os.getpid():x}_")]
+
+
+def test_static_rules_are_integer_only(tcp_template):
+    assert static_violations("return tp.cwnd + rs.acked_sacked;", tcp_template) == []
+    assert static_violations("__s64 s = 0; for (int i = 0; i < 10; i++) s += hist.bw[i]; return s;",
+                             tcp_template) == []
+    assert any("ps_div" in v for v in static_violations("return tp.cwnd / 2;", tcp_template))
+    assert any("integer" in v for v in static_violations("return tp.cwnd * 0.7;", tcp_template))
+    assert any("not a declared input" in v for v in static_violations("return tp.snd_una;", tcp_template))
+
+
+@needs_clang
+def test_seeds_compile_with_clang(tcp_template):
+    from pytest_policysmith.tcp.evaluator import build
+
+    for name, src in tcp_template.seeds().items():
+        obj, cc = build(tcp_template, src)
+        assert obj.path.read_bytes()[:4] == b"\x7fELF", name
+        assert len(cc) <= 15
+
+
+@needs_clang
+def test_clang_errors_point_at_the_candidates_lines(tcp_template):
+    from pytest_policysmith.tcp.evaluator import build
+
+    with pytest.raises(CompileError) as err:
+        build(tcp_template, "__s64 x = 1;\nreturn tp.cwnd + y;")
+    assert "candidate.c:2:" in str(err.value) and "'y'" in str(err.value)
+
+
+@needs_kernel
+def test_verifier_rejection_is_feedback_and_leaves_nothing(tcp_template):
+    from pytest_policysmith.tcp.evaluator import loaded
+
+    before = bpf.registered()
+    with pytest.raises(bpf.LoadError) as err:
+        with loaded(tcp_template, "return hist.bw[tp.cwnd];"):  # an unbounded stack index
+            pass
+    text = err.value.feedback
+    assert "verifier rejected" in text and "libbpf" in text
+    assert len(text.splitlines()) < 25  # the tail, not the whole log
+    assert bpf.registered() == before and ours() == []
+
+
+@needs_kernel
+def test_a_seed_loads_and_unregisters_by_id(tcp_template):
+    from pytest_policysmith.tcp.evaluator import loaded
+
+    with loaded(tcp_template, tcp_template.seeds()["reno"]) as cc:
+        assert cc in ours()
+        avail = Path("/proc/sys/net/ipv4/tcp_available_congestion_control").read_text().split()
+        assert cc in avail
+    assert ours() == []
+    assert cc not in Path("/proc/sys/net/ipv4/tcp_available_congestion_control").read_text().split()
+
+
+@needs_kernel
+def test_link_has_the_configured_rtt_and_rate():
+    default_cc = Path("/proc/sys/net/ipv4/tcp_congestion_control").read_text()
+    with Link(LinkSpec(**SHORT)) as link:
+        raw = link.flow("cubic")
+    mbit = raw["bytes_acked"] * 8 / raw["seconds"] / 1e6
+    assert 12 < mbit < 20.5  # a 20 Mbit/s bottleneck
+    assert 39_000 < raw["min_rtt_us"] < 48_000  # 2 x 20 ms from the relay
+    assert our_namespaces() == []
+    assert Path("/proc/sys/net/ipv4/tcp_congestion_control").read_text() == default_cc  # never changed
+
+
+@needs_kernel
+def test_killed_evaluator_leaves_are_swept():
+    """A worker killed mid-flow leaves namespaces behind; the next sweep removes them."""
+    code = textwrap.dedent(f"""
+        import time
+        from pytest_policysmith.tcp.link import Link, LinkSpec
+        with Link(LinkSpec(seconds=30)) as link:
+            print("up", flush=True)
+            link.flow("cubic")
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "up"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = [ns for ns in our_namespaces() if f"-{proc.pid}-" in ns]
+    assert len(left) == 3
+    removed = sweep_stale()
+    assert set(left) <= set(removed)
+    assert not [ns for ns in our_namespaces() if f"-{proc.pid}-" in ns]
+
+
+@needs_kernel
+def test_synthesis_on_a_short_link(pytester):
+    ctx = pytester.mkdir("tcpctx")
+    decl = {"domain": "tcp", "link": SHORT, "template": str(ROOT / "templates" / "tcp_cong_control"),
+            "gate": ["cubic"], "search": {"rounds": 1, "candidates": 2}}
+    (ctx / "conftest.py").write_text(f"policysmith_context = {decl!r}\n")
+    (ctx / "test_rules.py").write_text((ROOT / "contexts" / "tcp_cc" / "test_rules.py").read_text())
+    before_ns, before_cc = set(our_namespaces()), set(bpf.registered())
+    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"),
+                                        "--synth-json", "s.json", "-p", "no:cacheprovider")
+    assert res.ret == 0, res.stdout.str()
+    s = json.loads((pytester.path / "s.json").read_text())
+    assert set(s["check_pass_rates"]) == {"test_uses_only_declared_inputs", "test_compiles", "test_verifier_accepts"}
+    seeds = [c for c in s["candidates"] if c["round"] == 0]
+    assert all(c["checks"]["test_verifier_accepts"] == "passed" for c in seeds)
+    flow = next(iter(seeds[0]["metrics"].values()))
+    assert {"throughput_mbps", "utilization", "queue_delay_p95_ms", "retransmits", "tcp_cost"} <= set(flow)
+    assert set(next(iter(s["baselines"].values()))) == {"cubic", "bbr", "reno"}
+    assert set(our_namespaces()) <= before_ns and set(bpf.registered()) <= before_cc  # nothing left behind
