@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Install what pytest-policysmith needs: a C compiler (apt) and the package in .venv (pip).
+# Install what pytest-policysmith needs: compilers and BPF/network tools (apt, as root), the package in .venv (pip).
+# The tcp domain needs clang, bpftool, libbpf-dev, iproute2 and ethtool; without them its tests skip and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v gcc >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev;
-    else echo "setup: gcc is missing; install it (Debian: sudo apt-get install gcc)" >&2; exit 1; fi
+APT_PKGS=(gcc libc6-dev clang llvm bpftool libbpf-dev iproute2 ethtool)
+missing=()
+for pkg in "${APT_PKGS[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    elif ! command -v gcc >/dev/null 2>&1; then
+        echo "setup: gcc is missing; install it (Debian: sudo apt-get install gcc)" >&2; exit 1
+    else
+        echo "setup: not installed: ${missing[*]} (the tcp tests will skip; Debian: sudo apt-get install ${missing[*]})" >&2
+    fi
 fi
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 if ! .venv/bin/python -c "import pytest_policysmith, xdist, openai" 2>/dev/null; then
