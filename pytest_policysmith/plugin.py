@@ -44,7 +44,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="resume an interrupted run (default: the context's latest)")
     g.addoption("--synth-accept", action="store_true", help="write the winner into the context's policies/ folder")
     g.addoption("--synth-json", default=None, metavar="PATH", help="write a run summary as JSON")
+    g.addoption("--synth-report", default=None, metavar="DIR",
+                help="HTML run report folder (default: .policysmith/runs/RUN_ID/report; 'none' for no report)")
     g.addoption("--synth-traces", default=None, help="trace directories (os.pathsep-separated); default $POLICYSMITH_TRACES")
+    g.addoption("--transfer", default=None, metavar="DATASET_OR_DIR",
+                help="evaluate the stored heuristics and all baselines on every trace of a dataset (win rate, report)")
+    g.addoption("--sweep", default=None, metavar="SIZES",
+                help="miss ratio against cache size for the stored heuristics and baselines, e.g. 0.01,0.03,0.1,0.2")
     g.addoption("--synth-inner", default=None, help=argparse.SUPPRESS)
 
 
@@ -53,6 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "policysmith_gate: a regression gate (stored policies only, not in synthesis)")
     ps = PolicysmithSession(config)
     config.stash[KEY] = ps
+    _SESSION.value = ps
     if ps.is_controller and not hasattr(config, "workerinput"):
         # -n belongs to the inner session; the controller itself runs no tests.
         n = getattr(config.option, "numprocesses", None)
@@ -129,6 +136,19 @@ def policysmith_baselines(candidate, request):
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     ps = _ps(config)
+    if ps.transfer is not None:
+        from .transfer.items import make_items
+
+        try:
+            ctx = ps.context_for(Path(config.args[0]))
+            if ctx is None:
+                raise UsageError(f"{config.args[0]}: not a context folder (no policysmith_context in its conftest.py)")
+            work = make_items(session, session, ctx, ps, ps.transfer.workloads(ctx, ps.traces_dirs))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = work
+        return
     if ps.inner is None:
         return
     from .search.inner import add_evaluation_items
@@ -161,6 +181,16 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     recorder = getattr(_RECORDER, "value", None)
     if recorder is not None:
         recorder(report)
+    if _SESSION.value is not None and _SESSION.value.transfer is not None:
+        from .transfer.items import result_of
+
+        got = result_of(report)
+        if got is not None:
+            _SESSION.value.transfer.results.append(got)
+
+
+class _SESSION:
+    value = None  # the PolicysmithSession, for hooks that get no config
 
 
 class _RECORDER:
@@ -210,6 +240,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder = getattr(_RECORDER, "value", None)
     if recorder is not None and exitstatus != pytest.ExitCode.INTERRUPTED:
         recorder.stepper.finish()
+    if ps.transfer is not None and not hasattr(session.config, "workerinput"):
+        ps.transfer.finish(ps.context_for(Path(session.config.args[0])), session.config.rootpath,
+                           session.config.getoption("synth_report"))
     if ps.uses_tcp() and not hasattr(session.config, "workerinput"):
         from .tcp.cleanup import sweep
 
@@ -218,6 +251,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     ps = _ps(config)
+    if ps.transfer is not None:
+        for line in ps.transfer.lines:
+            terminalreporter.write_line(line)
     if ps.is_controller and ps.outcome is not None:
         from .reporting.terminal import summary_lines
 

@@ -39,6 +39,14 @@ class PolicysmithSession:
         self.search_error: str | None = None
         self.workers = 0
         self._slots = None  # inner session: SlotSource
+        self.transfer = None  # TransferMode for --transfer / --sweep
+        if config.getoption("transfer") or config.getoption("sweep"):
+            from .transfer.mode import TransferMode
+
+            try:
+                self.transfer = TransferMode(config.getoption("transfer"), config.getoption("sweep"))
+            except UsageError as exc:
+                raise pytest.UsageError(str(exc)) from None
         self.context: Context | None = None  # controller: the context being searched
         self.template: Template | None = None
         self.options = None

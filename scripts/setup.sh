@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install what pytest-policysmith needs: compilers and BPF/network tools (apt, as root), the package in .venv (pip).
-# The tcp domain needs clang, bpftool, libbpf-dev, iproute2 and ethtool; without them its tests skip and say why.
+# The tcp domain needs clang, bpftool, libbpf-dev, iproute2 and ethtool; the report test needs chromium.
+# Without them those tests skip and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-APT_PKGS=(gcc libc6-dev clang llvm bpftool libbpf-dev iproute2 ethtool)
+APT_PKGS=(gcc libc6-dev clang llvm bpftool libbpf-dev iproute2 ethtool chromium)
 missing=()
 for pkg in "${APT_PKGS[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -16,6 +17,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-if ! .venv/bin/python -c "import pytest_policysmith, xdist, openai" 2>/dev/null; then
+if ! .venv/bin/python -c "import pytest_policysmith, xdist, openai, matplotlib" 2>/dev/null; then
     .venv/bin/pip install -q --disable-pip-version-check -e ".[dev]"
 fi

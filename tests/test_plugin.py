@@ -82,7 +82,7 @@ def test_accept_then_regression_mode(pytester, small_trace):
     stored[0].with_suffix(".json").write_text(json.dumps(meta))
     res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "-rs")
     res.assert_outcomes(passed=7, skipped=1)
-    res.stdout.fnmatch_lines(["*a different file*recorded score does not apply*"])
+    res.stdout.fnmatch_lines(["*a different trace file*recorded score does not apply*"])
 
 
 def test_gate_failure_names_the_baseline(pytester, small_trace):

@@ -79,6 +79,34 @@ def search_dirs(option: str | None = None) -> list[Path]:
     return [Path(p).expanduser() for p in raw.split(os.pathsep) if p]
 
 
+def dataset_traces(spec: str, dirs: Iterable[Path] = ()) -> list[str]:
+    """Every trace in a dataset: a folder path, or a dataset name under the trace directories.
+
+    Returns trace references ``open_trace`` accepts (file paths), sorted by name.
+    """
+    roots = [Path(spec).expanduser()] if Path(spec).expanduser().is_dir() else \
+        [Path(d) / spec for d in dirs if (Path(d) / spec).is_dir()]
+    if not roots and spec in ("all", "*"):
+        roots = [Path(d) for d in dirs if Path(d).is_dir()]
+    files = sorted({str(f) for r in roots for f in r.rglob("*") if f.is_file() and f.name.endswith(SUFFIXES)})
+    if not files:
+        where = ", ".join(str(d) for d in dirs) or f"(none: set --synth-traces or ${TRACES_ENV})"
+        raise TraceError(f"--transfer {spec!r}: no traces found; give a folder of traces (*.oracleGeneral.bin.zst, "
+                         f"*.csv, ...) or a dataset folder name under the trace directories: {where}")
+    return files
+
+
+def trace_label(path: str) -> str:
+    """``dataset/name`` for a file in a trace directory tree (its folder and stem)."""
+    p = Path(path)
+    stem = p.name
+    for suffix in SUFFIXES:
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return f"{p.parent.name}/{stem}"
+
+
 def public_url(name: str) -> str | None:
     """The S3 URI of a ``dataset/name`` trace in libCacheSim's public hub, if it has one."""
     dataset, _, base = name.partition("/")

@@ -66,6 +66,20 @@ def _options(ps, ctx: Context) -> SearchOptions:
     )
 
 
+def _report_dir(ps, outcome: SearchOutcome) -> Path | None:
+    """--synth-report DIR, by default the run's folder; 'none' turns it off (or no matplotlib)."""
+    opt = ps.config.getoption("synth_report")
+    if opt == "none":
+        return None
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return None
+    from .loop import run_dir
+
+    return Path(opt) if opt else run_dir(ps.options.archive, outcome.run_id) / "report"
+
+
 def run(ps, say: Callable[[str], None]) -> SearchOutcome:
     from ..generators import make_generator
 
@@ -73,8 +87,14 @@ def run(ps, say: Callable[[str], None]) -> SearchOutcome:
     make_generator(ps.options.generator, ps.template, ps.options.seed, ps.options.model,
                    **dict(ps.options.generator_options))
     outcome = synthesize(ps.context, ps.template, ps.options, say)
+    summary = summary_dict(outcome)
     if ps.config.getoption("synth_json"):
-        write_json(Path(ps.config.getoption("synth_json")), summary_dict(outcome))
+        write_json(Path(ps.config.getoption("synth_json")), summary)
+    report = _report_dir(ps, outcome)
+    if report is not None:
+        from ..reporting.run_report import write_run_report
+
+        say(f"policysmith: report {write_run_report(summary, report)}")
     if ps.config.getoption("synth_accept"):
         if outcome.winner is None:
             raise UsageError("--synth-accept: no candidate passed the checker, nothing to accept")

@@ -86,7 +86,7 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     best_base = _best_baseline_score(ctx, baselines)
     spec = _spec(archive, run_id, template, opts)
     if spec.rounds:
-        res = run_inner(archive, spec, ctx.root, opts.workers, run_dir(archive, run_id) / "inner.log",
+        res = run_inner(archive, spec, ctx.root, opts.workers, run_dir(archive.path, run_id) / "inner.log",
                         lambda row: say(_progress(row, best_base, t0)), list(opts.inner_args))
         missing = [r for r, *_ in spec.rounds if r not in {x.round for x in archive.rounds(run_id)}]
         stop_reason = (archive.run(run_id) or {}).get("stop_reason")
@@ -119,6 +119,7 @@ def _candidate_record(archive: Archive, run_id: str, row: CandidateRow) -> dict:
     """One candidate for the summary: each rule's verdict (compile, verifier, ...), then its metrics."""
     checks = {rule: outcome for rule, outcome, _, _ in archive.checks(run_id, row.id)}
     return {"id": row.id, "round": row.round, "attempt": row.attempt, "origin": row.origin, "status": row.status,
+            "parents": list(row.parents),
             "checks": checks, "score": row.score, "metrics": row.metrics,
             "feedback": (row.feedback or "")[:500] or None}
 
@@ -140,9 +141,9 @@ def _open_run(archive: Archive, ctx: Context, settings: dict, opts: SearchOption
     return run_id
 
 
-def run_dir(archive: Archive, run_id: str) -> Path:
+def run_dir(archive_path: Path, run_id: str) -> Path:
     """Where a run keeps its files besides the archive: the inner session's log, reports."""
-    return archive.path.parent / "runs" / run_id
+    return Path(archive_path).parent / "runs" / run_id
 
 
 def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions) -> InnerSpec:

@@ -1,0 +1,45 @@
+"""One workload (trace, cache size): every stored heuristic and every baseline on it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..cache.baselines import default_policies, run_baselines
+from ..cache.evaluator import EVAL_LIMITS
+from ..cache.simulator import build, resolve_capacity, simulate
+from ..cache.traces import open_trace, trace_label
+from ..errors import UsageError
+
+POLICY_TIMEOUT = 60.0  # seconds per baseline per workload; slower ones are reported as timed out
+
+
+@dataclass(frozen=True)
+class Workload:
+    trace: str  # a file path or dataset/name
+    size: float | int  # the cache size, as a context declares it
+
+    @property
+    def id(self) -> str:
+        label = trace_label(self.trace) if Path(self.trace).suffix else self.trace
+        return f"{label}@{self.size:g}"
+
+
+def run_workload(w: Workload, ctx, template, heuristics: dict[str, str], dirs) -> dict:
+    """{'trace', 'size', 'capacity', 'trace_sha256', 'results': {policy: objective}} for one workload."""
+    trace = open_trace(w.trace, dirs)
+    cap = resolve_capacity(w.size, trace, ctx.ignore_size)
+    results = {}
+    for name, source in heuristics.items():
+        res = simulate(build(template, source, name), trace, cap, ctx.ignore_size, limits=EVAL_LIMITS)
+        results[f"* {name}"] = getattr(res, ctx.objective)
+    timeouts = []
+    for policy in default_policies():
+        try:
+            base = run_baselines(trace, cap, ctx.ignore_size, template, [policy], timeout=POLICY_TIMEOUT)[policy]
+            results[policy] = getattr(base, ctx.objective)
+        except UsageError:  # e.g. libCacheSim's LFUDA crawls at small cache sizes
+            timeouts.append(policy)
+    return {"timeouts": timeouts,"trace": trace_label(str(trace.source)) if trace.source.is_file() else trace.name, "size": w.size,
+            "capacity": cap, "trace_sha256": trace.sha256, "requests": trace.n_requests, "results": results,
+            "workload": asdict(w)}

@@ -1,0 +1,42 @@
+"""pytest items for transfer and sweep runs, and the reporting side that collects their results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .compute import Workload, run_workload
+
+RESULT = "policysmith_transfer"
+
+
+class WorkloadItem(pytest.Item):
+    """Evaluates the context's stored heuristics and all baselines on one (trace, size)."""
+
+    def __init__(self, *, workload: Workload, ps_session, ctx, **kw):
+        super().__init__(**kw)
+        self.workload, self.ps_session, self.ctx = workload, ps_session, ctx
+
+    def runtest(self) -> None:
+        ps = self.ps_session
+        heur = {c.id: c.source for c in ps.stored_candidates(self.ctx)}
+        if not heur:
+            pytest.skip(f"{self.ctx.policies_dir}: no stored heuristics to evaluate")
+        out = run_workload(self.workload, self.ctx, ps.template_for(self.ctx), heur, ps.traces_dirs)
+        self.user_properties.append((RESULT, json.dumps(out)))
+
+    def reportinfo(self):
+        return self.path, None, f"{self.ctx.name} on {self.workload.id}"
+
+
+def make_items(session: pytest.Session, parent, ctx, ps_session, workloads: list[Workload]) -> list[pytest.Item]:
+    return [WorkloadItem.from_parent(parent, name=f"workload[{w.id}]", workload=w, ps_session=ps_session, ctx=ctx)
+            for w in workloads]
+
+
+def result_of(report: pytest.TestReport) -> dict | None:
+    if report.when != "call" or not report.passed:
+        return None
+    raw = dict(report.user_properties).get(RESULT)
+    return json.loads(raw) if raw else None
