@@ -1,8 +1,10 @@
 """Run an untrusted executable in a child process with resource limits.
 
-Limits: CPU seconds, wall-clock seconds, address space, file size, an empty
-environment (no secrets) and a private working directory. A breach comes back as a
-reason string that becomes the candidate's feedback.
+Limits: CPU seconds, wall-clock seconds, address space, file size (output too: it goes
+to files under the limit, so a flood cannot fill memory), an empty environment (no
+secrets) and a private working directory. The cache harness adds a seccomp allow-list
+once its input is mapped, so fork, exec, socket (no network) and open kill it with SIGSYS. A breach comes back as a reason string
+that becomes the candidate's feedback.
 """
 
 from __future__ import annotations
@@ -52,20 +54,33 @@ def _limit(limits: Limits):
 def run_limited(argv: Sequence[str], limits: Limits = Limits()) -> RunResult:
     """Run ``argv`` under ``limits``; never raises for the child's misbehaviour."""
     with tempfile.TemporaryDirectory(prefix="ps-run-") as tmp:
-        proc = subprocess.Popen(
-            list(argv), cwd=tmp, env={"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp},
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            preexec_fn=_limit(limits), start_new_session=True,
-        )
-        try:
-            out, err = proc.communicate(timeout=limits.wall_seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, err = proc.communicate()
-            return RunResult(-9, "", _tail(err), f"timeout: still running after {limits.wall_seconds:g} s wall-clock")
+        with open(os.path.join(tmp, ".stdout"), "w+b") as out, open(os.path.join(tmp, ".stderr"), "w+b") as err:
+            proc = subprocess.Popen(
+                list(argv), cwd=tmp, env={"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp},
+                stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=_limit(limits), start_new_session=True,
+            )
+            try:
+                proc.wait(timeout=limits.wall_seconds)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                timed_out = True
+            _kill_group(proc.pid)  # anything it left running in its session
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(OUTPUT_LIMIT).decode(errors="replace"), _tail(err.read()[-8000:])
+    if timed_out:
+        return RunResult(-9, "", stderr, f"timeout: still running after {limits.wall_seconds:g} s wall-clock")
     rc = proc.returncode
-    stdout, stderr = out.decode(errors="replace")[:OUTPUT_LIMIT], _tail(err)
     return RunResult(rc, stdout, stderr, _breach(rc, stderr, limits))
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _tail(data: bytes, n: int = 4000) -> str:
@@ -81,7 +96,10 @@ def _breach(rc: int, stderr: str, limits: Limits) -> str | None:
     if sig == signal.SIGXCPU or sig == signal.SIGKILL:
         return f"timeout: CPU-time limit of {limits.cpu_seconds:g} s exceeded (signal {signal.Signals(sig).name})"
     if sig == signal.SIGXFSZ:
-        return f"file size limit of {limits.file_size} bytes exceeded"
+        return f"output flood: file size limit of {limits.file_size} bytes exceeded"
+    if sig == signal.SIGSYS:
+        return ("forbidden call: a system call outside the allowed set (fork, exec, socket, open, ...) "
+                "killed it (seccomp)")
     try:
         name = signal.Signals(sig).name
     except ValueError:

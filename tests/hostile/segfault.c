@@ -1,0 +1,2 @@
+// expect: static=pointer | sandbox=crash
+double *p = (double *)0; return *p + now;

@@ -1,0 +1,2 @@
+// expect: static=call to system | sandbox=forbidden call
+int system(const char *); system("touch /tmp/policysmith-pwned"); return now;

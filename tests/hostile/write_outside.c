@@ -1,0 +1,2 @@
+// expect: static=call to fopen | sandbox=forbidden call
+fopen("/tmp/policysmith-pwned", "w"); return now;

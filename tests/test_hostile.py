@@ -1,0 +1,71 @@
+"""A corpus of hostile candidates (tests/hostile/*.c). Each must be rejected by the static rules,
+and, compiled anyway, contained by the sandbox with a clear reason, within seconds, leaving nothing."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_policysmith.cache.simulator import SimulationError, build, simulate
+from pytest_policysmith.checking.candidate import CHECK_LIMITS, tiny_trace
+from pytest_policysmith.checking.rules import static_violations
+from pytest_policysmith.errors import CompileError
+
+CORPUS = sorted((Path(__file__).parent / "hostile").glob("*.c"))
+PWNED = Path("/tmp/policysmith-pwned")
+
+
+def expectations(path: Path) -> dict[str, str]:
+    line = path.read_text().splitlines()[0]
+    return dict(part.strip().split("=", 1) for part in line.removeprefix("// expect:").split("|"))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
+def test_static_rules_reject(path, template):
+    want = expectations(path)["static"]
+    found = static_violations(path.read_text(), template)
+    assert found, f"{path.name} passed the static rules"
+    assert any(want in v for v in found), found
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
+def test_sandbox_contains_it(path, template):
+    """What the static rules would have stopped, compiled and run anyway: the sandbox must hold."""
+    want = expectations(path)
+    PWNED.unlink(missing_ok=True)
+    t0 = time.monotonic()
+    if "compile" in want:
+        with pytest.raises(CompileError):
+            build(template, path.read_text(), path.stem)
+        return
+    binary = build(template, path.read_text(), path.stem)
+    with pytest.raises(SimulationError) as err:
+        simulate(binary, tiny_trace("zipf"), 100, True, limits=CHECK_LIMITS)
+    assert want["sandbox"] in err.value.reason, err.value.reason
+    assert time.monotonic() - t0 < CHECK_LIMITS.wall_seconds + 5
+    assert not PWNED.exists(), "the candidate wrote outside its sandbox"
+    assert not _running(binary.path), "a process of the candidate is still running"
+
+
+def _running(exe: Path) -> bool:
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and os.readlink(proc / "exe") == str(exe):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_environment_is_empty_in_the_sandbox(template, monkeypatch):
+    """Secrets such as OPENAI_API_KEY never reach a candidate's process."""
+    from pytest_policysmith.sandbox import run_limited
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-for-test")
+    res = run_limited(["/usr/bin/env"])
+    assert "OPENAI_API_KEY" not in res.stdout and res.ok
+    assert re.findall(r"^(\w+)=", res.stdout, re.M) == ["PATH", "HOME", "TMPDIR"]
