@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,21 @@ def test_synthetic_offline_default():
     trace = open_trace(SYNTHETIC_NAME)
     assert trace.n_requests == 200_000 and trace.n_objects > 10_000
     assert open_trace(SYNTHETIC_NAME).sha256 == trace.sha256  # generated once, deterministic
+
+
+def test_text_that_is_not_a_trace_is_refused(tmp_path):
+    from pytest_policysmith.cache.traces import TraceError, open_trace
+
+    f = tmp_path / "LICENSE.txt"
+    f.write_text("Apache License\nVersion 2.0\n")
+    with pytest.raises(TraceError, match="line 1 is not a txt trace record"):
+        open_trace(str(f))
+
+
+def test_dataset_listing_skips_documentation(tmp_path):
+    from pytest_policysmith.cache.traces import dataset_traces, synthetic_trace
+
+    synthetic_trace(tmp_path / "d" / "a.oracleGeneral.bin.zst", 20_000, 2_000, seed=1)
+    (tmp_path / "d" / "LICENSE.txt").write_text("MIT\n")
+    (tmp_path / "d" / "README.md").write_text("x\n")
+    assert [Path(p).name for p in dataset_traces(str(tmp_path / "d"))] == ["a.oracleGeneral.bin.zst"]

@@ -44,6 +44,7 @@ PUBLIC_DATASETS = {
     "wiki": "cache_dataset_oracleGeneral/2019_wiki",
 }
 SYNTHETIC_NAME = "synthetic/zipf_scan"  # generated on the fly: the offline default
+NOT_TRACES = ("LICENSE", "README", "MANIFEST", "NOTICE", "COPYING")  # documentation beside traces
 SUFFIXES = (".oracleGeneral.bin.zst", ".oracleGeneral.zst", ".oracleGeneral.bin", ".oracleGeneral", ".csv", ".txt")
 
 
@@ -88,7 +89,8 @@ def dataset_traces(spec: str, dirs: Iterable[Path] = ()) -> list[str]:
         [Path(d) / spec for d in dirs if (Path(d) / spec).is_dir()]
     if not roots and spec in ("all", "*"):
         roots = [Path(d) for d in dirs if Path(d).is_dir()]
-    files = sorted({str(f) for r in roots for f in r.rglob("*") if f.is_file() and f.name.endswith(SUFFIXES)})
+    files = sorted({str(f) for r in roots for f in r.rglob("*")
+                    if f.is_file() and f.name.endswith(SUFFIXES) and not f.name.upper().startswith(NOT_TRACES)})
     if not files:
         where = ", ".join(str(d) for d in dirs) or f"(none: set --synth-traces or ${TRACES_ENV})"
         raise TraceError(f"--transfer {spec!r}: no traces found; give a folder of traces (*.oracleGeneral.bin.zst, "
@@ -208,7 +210,23 @@ def read_requests(path: Path) -> tuple[np.ndarray, np.ndarray]:
         recs = _read_oracle_general(path)
         keep = recs["obj_size"] != 0  # libCacheSim's ignore_size_zero_req default
         return recs["obj_id"][keep], recs["obj_size"][keep]
+    _check_text_trace(path, fmt)
     return _read_with_libcachesim(path, fmt)
+
+
+def _check_text_trace(path: Path, fmt: str, lines: int = 200) -> None:
+    """Refuse text that is not a trace before libCacheSim's reader sees it (it can crash on garbage)."""
+    with open(path, "r", errors="replace") as f:
+        head = [ln.strip() for _, ln in zip(range(lines), f) if ln.strip()]
+    rows = head[1:] if fmt == "csv" and _csv_has_header(path) else head
+    for k, ln in enumerate(rows):
+        fields = ln.split(",") if fmt == "csv" else [ln]
+        if not all(x.strip().lstrip("-").isdigit() for x in fields if x.strip()):
+            raise TraceError(f"{path}: line {k + 1 + (len(head) - len(rows))} is not a {fmt} trace record "
+                             f"({ln[:60]!r}); {fmt} traces hold numbers only (txt: one object id per line; "
+                             "csv: time,obj_id,obj_size)")
+    if not rows:
+        raise TraceError(f"{path}: empty {fmt} trace")
 
 
 def _read_oracle_general(path: Path) -> np.ndarray:
