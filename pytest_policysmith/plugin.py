@@ -64,9 +64,13 @@ def pytest_configure(config: pytest.Config) -> None:
         # -n belongs to the inner session; the controller itself runs no tests.
         n = getattr(config.option, "numprocesses", None)
         ps.workers = int(n) if isinstance(n, int) else 0
+        # --tx gateways (other machines: ssh=..., socket=...) also belong to the inner session.
+        ps.inner_args = [a for tx in (getattr(config.option, "tx", None) or []) for a in ("--tx", tx)]
+        ps.inner_args += [a for d in (getattr(config.option, "rsyncdir", None) or []) for a in ("--rsyncdir", str(d))]
         if hasattr(config.option, "dist"):
             config.option.dist = "no"
             config.option.numprocesses = None
+            config.option.tx = []
 
 
 def _ps(config: pytest.Config) -> PolicysmithSession:
@@ -166,6 +170,16 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         from .search.inner import note_failure
 
         note_failure(item, outcome.get_result())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Ship the inner spec to each worker in ``workerinput`` (a worker may be on another host)."""
+    ps = _ps(node.config)
+    if ps.inner is not None:
+        from .session import SPEC_KEY
+
+        node.workerinput[SPEC_KEY] = ps.inner.as_dict()
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -20,6 +20,7 @@ from .storage.policies import load_policies
 from .templates import Template, load_template
 
 KEY = pytest.StashKey["PolicysmithSession"]()
+SPEC_KEY = "policysmith_spec"  # workerinput key: the inner spec travels to xdist workers with it
 
 
 class PolicysmithSession:
@@ -27,7 +28,9 @@ class PolicysmithSession:
         self.config = config
         self.synthesize: bool = bool(config.getoption("synthesize"))
         inner = config.getoption("synth_inner")
-        self.inner: InnerSpec | None = InnerSpec.load(inner) if inner else None
+        shipped = getattr(config, "workerinput", {}).get(SPEC_KEY)  # xdist worker, maybe on another host
+        self.inner: InnerSpec | None = (InnerSpec.from_dict(shipped) if shipped else
+                                        InnerSpec.load(inner) if inner else None)
         self.traces_dirs: list[Path] = ([Path(d) for d in self.inner.traces_dirs] if self.inner
                                         else search_dirs(config.getoption("synth_traces")))
         self._contexts: dict[Path, Context] = {}
@@ -38,6 +41,7 @@ class PolicysmithSession:
         self.outcome = None  # SearchOutcome after a synthesis run
         self.search_error: str | None = None
         self.workers = 0
+        self.inner_args: list[str] = []  # --tx/--rsyncdir for the inner session (controller only)
         self._slots = None  # inner session: SlotSource
         self.transfer = None  # TransferMode for --transfer / --sweep
         if config.getoption("transfer") or config.getoption("sweep"):

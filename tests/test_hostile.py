@@ -69,3 +69,14 @@ def test_environment_is_empty_in_the_sandbox(template, monkeypatch):
     res = run_limited(["/usr/bin/env"])
     assert "OPENAI_API_KEY" not in res.stdout and res.ok
     assert re.findall(r"^(\w+)=", res.stdout, re.M) == ["PATH", "HOME", "TMPDIR"]
+
+
+def test_legitimate_features_run_under_the_filter(template):
+    """Every seed, with every harness feature (percentiles sort with qsort, which asks sysinfo),
+    runs under the seccomp filter on a cache big enough for the full percentile sample."""
+    for name, src in template.seeds().items():
+        res = simulate(build(template, src + "\n// " + name, name), tiny_trace("zipf"), 1000, True,
+                       limits=CHECK_LIMITS)
+        assert 0 < res.object_miss_ratio < 1, name
+    pct = "return cache.age_p50 + cache.count_p90 * obj.count + cache.size_p10 + ghost.hit + obj.freq;"
+    assert simulate(build(template, pct, "pct"), tiny_trace("zipf"), 1000, True, limits=CHECK_LIMITS).requests > 0

@@ -63,6 +63,7 @@ def _options(ps, ctx: Context) -> SearchOptions:
         model=opt("synth_model"),
         generator_options=tuple(sorted(gen_opts.items())),
         repairs=gen_opts.get("repairs", 0),
+        inner_args=tuple(ps.inner_args),
     )
 
 

@@ -38,10 +38,15 @@ def _die_with_parent() -> None:
 
 
 def inner_argv(ctx_root: Path, spec_path: Path, workers: int, extra: list[str]) -> list[str]:
-    argv = [sys.executable, "-m", "pytest", str(ctx_root), "--synth-inner", str(spec_path), "-v",
+    # One "--opt=value" argument: xdist rewrites existing paths among the arguments for --tx gateways.
+    argv = [sys.executable, "-m", "pytest", str(ctx_root), f"--synth-inner={spec_path}", "-v",
             "-p", "no:cacheprovider", "--rootdir", str(ctx_root), "-o", "addopts=", "-W", "ignore"]
     if workers > 1:
         argv += ["-n", str(workers)]  # scheduled slot by slot (schedule.py)
+    if "--tx" in extra:
+        argv += ["--dist", "load"]  # gateways given with --tx (scheduled slot by slot too)
+        if "--rsyncdir" not in extra:
+            argv += ["--rsyncdir", str(ctx_root)]  # the context's tests travel to every gateway
     return argv + extra
 
 

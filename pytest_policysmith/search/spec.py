@@ -47,8 +47,13 @@ class InnerSpec:
     def dump(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
 
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "InnerSpec":
+        return cls(**{**d, "rounds": [tuple(r) for r in d["rounds"]]})
+
     @classmethod
     def load(cls, path: str) -> "InnerSpec":
-        d = json.loads(Path(path).read_text())
-        d["rounds"] = [tuple(r) for r in d["rounds"]]
-        return cls(**d)
+        return cls.from_dict(json.loads(Path(path).read_text()))
