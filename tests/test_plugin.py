@@ -212,3 +212,49 @@ def test_parallel_run_gives_the_same_verdicts(pytester, small_trace):
         runs[label] = db.execute("SELECT id, hash, status, score FROM candidates ORDER BY id").fetchall()
     assert runs["serial"] == runs["n2"]
     assert {status for _, _, status, _ in runs["serial"]} >= {"evaluated"}
+
+
+def test_two_runs_on_one_archive_are_serialised(pytester, small_trace):
+    """Two controllers at once on one archive: SQLite transactions keep their runs apart and whole."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 2, "candidates": 4, "parents": 2})
+    archive = pytester.path / "shared.sqlite"
+    argv = [sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive", str(archive),
+            "-p", "no:cacheprovider", "--synth-report", "none"]
+    procs = [subprocess.Popen(argv + ["--synth-seed", str(s)], cwd=pytester.path, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for s in (1, 2)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    db = sqlite3.connect(archive)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    runs = [r for (r,) in db.execute("SELECT id FROM runs")]
+    assert len(runs) == 2
+    for run in runs:
+        rounds = [r for (r,) in db.execute("SELECT round FROM rounds WHERE run_id=? ORDER BY round", (run,))]
+        assert rounds == [0, 1, 2]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+
+
+def test_resuming_a_live_run_is_refused(pytester, small_trace):
+    ctx = make_context(pytester, small_trace, search={"rounds": 6, "candidates": 6, "parents": 2})
+    archive = pytester.path / "live.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive",
+                             str(archive), "-p", "no:cacheprovider"], cwd=pytester.path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("round  0"):
+                break
+        res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(archive),
+                                            "--synth-resume", "-p", "no:cacheprovider")
+        assert res.ret == pytest.ExitCode.USAGE_ERROR
+        assert f"still being run by process {proc.pid}" in res.stderr.str()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_unwritable_archive_is_a_clear_error(pytester, small_trace):
+    ctx = make_context(pytester, small_trace)
+    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", "/proc/no-such-dir/a.sqlite")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert "cannot open for writing" in res.stderr.str() and "--synth-archive" in res.stderr.str()

@@ -131,6 +131,10 @@ def _open_run(archive: Archive, ctx: Context, settings: dict, opts: SearchOption
     run = archive.run(run_id) if run_id else None
     if run is None:
         raise UsageError(f"--synth-resume: no run {opts.resume!r} for context {ctx.name} in {archive.path}")
+    owner = run.get("owner_pid")
+    if run["status"] == "running" and owner and owner != os.getpid() and os.path.exists(f"/proc/{owner}"):
+        raise UsageError(f"--synth-resume {run_id}: the run is still being run by process {owner}; "
+                         "two controllers on one run would interleave. Wait for it, or stop it first")
     old = run["settings"]
     for key in ("seed", "generator", "template_sha256", "traces", "candidates_per_round", "parents"):
         if old.get(key) != settings.get(key):
