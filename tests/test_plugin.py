@@ -258,3 +258,13 @@ def test_unwritable_archive_is_a_clear_error(pytester, small_trace):
     res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", "/proc/no-such-dir/a.sqlite")
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     assert "cannot open for writing" in res.stderr.str() and "--synth-archive" in res.stderr.str()
+
+
+def test_checker_that_rejects_every_seed_stops_the_run_clearly(pytester, small_trace):
+    ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 4, "parents": 2})
+    (ctx / "test_strict.py").write_text("def test_never(candidate):\n    assert candidate.source == 'x', 'too strict'\n")
+    res = synth(pytester, ctx, "--synth-json", "s.json")
+    assert res.ret == 1
+    res.stdout.fnmatch_lines(["*stopped before round 1: no seed passed the context's checker*too strict*"])
+    s = json.loads((pytester.path / "s.json").read_text())
+    assert [r["round"] for r in s["rounds_log"]] == [0] and s["best"] is None

@@ -41,7 +41,10 @@ def distribution(scores_by_round: dict[int, list[float]], metric: str, path: Pat
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 3.6))
     rounds = sorted(r for r, v in scores_by_round.items() if v)
-    ax.boxplot([scores_by_round[r] for r in rounds], positions=rounds, widths=0.6, showfliers=True)
+    if rounds:
+        ax.boxplot([scores_by_round[r] for r in rounds], positions=rounds, widths=0.6, showfliers=True)
+    else:
+        ax.text(0.5, 0.5, "no candidate was scored", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("round")
     ax.set_ylabel(f"{metric} (checked candidates)")
     ax.grid(alpha=0.3)

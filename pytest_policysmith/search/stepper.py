@@ -62,6 +62,12 @@ class Stepper:
             rows = self.archive.candidates(self.run_id, round_no)
             secs = time.time() - max(first_gen[1], self.started)
             self.archive.finish_round(self.run_id, self._stats(round_no, rows, secs))
+            if round_no == 0 and rows and not any(r.status == "evaluated" for r in rows):
+                # Nothing to breed from: the context's tests reject every seed. Say so, and stop.
+                first = next((r for r in rows if r.feedback), rows[0])
+                self.archive.stop_run(self.run_id, f"no seed passed the context's checker, so there is nothing to "
+                                                   f"search from; e.g. {first.origin}: {(first.feedback or '')[:600]}")
+                return
 
     def finish(self) -> None:
         """At the end of the session: nothing may stay pending in a generated round."""
@@ -75,6 +81,8 @@ class Stepper:
         if self.generator.stop_reason:
             self._stop()
             return False
+        if (self.archive.run(self.run_id) or {}).get("status") != "running":
+            return False  # stopped (e.g. no seed passed): nothing more is generated
         if attempt == 0:
             rows = self._new_round(round_no)
         else:
