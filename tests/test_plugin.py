@@ -268,3 +268,28 @@ def test_checker_that_rejects_every_seed_stops_the_run_clearly(pytester, small_t
     res.stdout.fnmatch_lines(["*stopped before round 1: no seed passed the context's checker*too strict*"])
     s = json.loads((pytester.path / "s.json").read_text())
     assert [r["round"] for r in s["rounds_log"]] == [0] and s["best"] is None
+
+
+def test_a_dead_worker_ends_the_run_cleanly(pytester, small_trace, tmp_path):
+    """kill -9 of an xdist worker mid-round: the run stops within seconds (it used to hang), the slot is
+    an error with a reason, everything else is kept, and --synth-resume finishes the run."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 4, "parents": 2})
+    mark = tmp_path / "died-once"
+    (ctx / "test_crashy.py").write_text(
+        "import os, signal\nfrom pathlib import Path\n"
+        "def test_crashy(candidate):\n"
+        f"    mark = Path({str(mark)!r})\n"
+        "    if candidate.id == 'r01c00' and not mark.exists():\n"
+        "        mark.touch()\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n")
+    argv = ["--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider",
+            "-n", "2", "--synth-report", "none"]
+    res = pytester.runpytest_subprocess(*argv, timeout=120)
+    assert res.ret == 1 and mark.exists()
+    res.stdout.fnmatch_lines(["*the inner session ended*before round 2 finished*", "*Resume with: --synth-resume*"])
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    assert db.execute("SELECT status FROM candidates WHERE id='r01c00'").fetchone()[0] == "error"
+    res = pytester.runpytest_subprocess(*argv, "--synth-resume", timeout=120)
+    assert res.ret == 0, res.stdout.str()
+    assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0

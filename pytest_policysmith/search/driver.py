@@ -42,7 +42,9 @@ def inner_argv(ctx_root: Path, spec_path: Path, workers: int, extra: list[str]) 
     argv = [sys.executable, "-m", "pytest", str(ctx_root), f"--synth-inner={spec_path}", "-v",
             "-p", "no:cacheprovider", "--rootdir", str(ctx_root), "-o", "addopts=", "-W", "ignore"]
     if workers > 1:
-        argv += ["-n", str(workers)]  # scheduled slot by slot (schedule.py)
+        # Scheduled slot by slot (schedule.py). A dead worker ends the session rather than being
+        # replaced: replacing it left re-queued slots unscheduled and the run hung.
+        argv += ["-n", str(workers), "--max-worker-restart", "0"]
     if "--tx" in extra:
         argv += ["--dist", "load"]  # gateways given with --tx (scheduled slot by slot too)
         if "--rsyncdir" not in extra:
