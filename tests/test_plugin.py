@@ -270,26 +270,82 @@ def test_checker_that_rejects_every_seed_stops_the_run_clearly(pytester, small_t
     assert [r["round"] for r in s["rounds_log"]] == [0] and s["best"] is None
 
 
-def test_a_dead_worker_ends_the_run_cleanly(pytester, small_trace, tmp_path):
-    """kill -9 of an xdist worker mid-round: the run stops within seconds (it used to hang), the slot is
-    an error with a reason, everything else is kept, and --synth-resume finishes the run."""
+def _crashy_context(pytester, small_trace, marks: Path, deaths: int) -> Path:
+    """A context whose rule kills its own xdist worker (SIGKILL) the first ``deaths`` times it sees r01c00."""
     ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 4, "parents": 2})
-    mark = tmp_path / "died-once"
     (ctx / "test_crashy.py").write_text(
         "import os, signal\nfrom pathlib import Path\n"
         "def test_crashy(candidate):\n"
+        f"    marks = Path({str(marks)!r})\n"
+        f"    if candidate.id == 'r01c00' and len(marks.read_text()) < {deaths}:\n"
+        "        marks.write_text(marks.read_text() + 'x')\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n")
+    marks.write_text("")
+    return ctx
+
+
+def _synth_n2(pytester, ctx: Path, *extra: str):
+    return pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"),
+                                         "-p", "no:cacheprovider", "-n", "2", "--synth-report", "none", *extra,
+                                         timeout=180)
+
+
+def test_a_worker_killed_mid_round_has_its_slot_retried_once(pytester, small_trace, tmp_path):
+    """kill -9 of the xdist worker running r01c00: a fresh session runs that slot again and the run
+    finishes with every candidate settled, none evaluated twice."""
+    marks = tmp_path / "deaths"
+    ctx = _crashy_context(pytester, small_trace, marks, deaths=1)
+    res = _synth_n2(pytester, ctx)
+    assert res.ret == 0, res.stdout.str()
+    assert marks.read_text() == "x"
+    res.stdout.fnmatch_lines(["*worker gw? died while running r01c00 (killed by signal 9 (SIGKILL)); "
+                              "retrying it once in a fresh session*"])
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    assert db.execute("SELECT status FROM candidates WHERE id='r01c00'").fetchone()[0] == "evaluated"
+    assert db.execute("SELECT candidate_id, reason FROM crashes").fetchall() == [
+        ("r01c00", "killed by signal 9 (SIGKILL)")]
+    assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+
+
+def test_a_second_death_marks_the_candidate_failed_with_the_reason(pytester, small_trace, tmp_path):
+    """r01c00 kills its worker every time: after the second death it is an error that says so, and the
+    run carries on to the end."""
+    marks = tmp_path / "deaths"
+    ctx = _crashy_context(pytester, small_trace, marks, deaths=99)
+    res = _synth_n2(pytester, ctx, "--synth-json", "s.json")
+    assert res.ret == 0, res.stdout.str()
+    assert marks.read_text() == "xx"
+    res.stdout.fnmatch_lines(["*died while running r01c00*retrying it once*",
+                              "*died while running r01c00 (killed by signal 9 (SIGKILL)); second death, so it is marked an error*"])
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    status, feedback = db.execute("SELECT status, feedback FROM candidates WHERE id='r01c00'").fetchone()
+    assert status == "error" and "died 2 times" in feedback and "SIGKILL" in feedback
+    assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+    s = json.loads((pytester.path / "s.json").read_text())
+    assert s["best"] is not None
+
+
+def test_a_session_that_dies_without_a_culprit_stops_with_a_resume_hint(pytester, small_trace, tmp_path):
+    """The inner session itself killed (no slot to blame): the run stops with the resume command, keeps what
+    was done, and --synth-resume finishes it."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 4, "parents": 2})
+    mark = tmp_path / "killed"
+    (ctx / "test_killer.py").write_text(
+        "import os, signal\nfrom pathlib import Path\n"
+        "def test_killer(candidate):\n"
         f"    mark = Path({str(mark)!r})\n"
         "    if candidate.id == 'r01c00' and not mark.exists():\n"
         "        mark.touch()\n"
-        "        os.kill(os.getpid(), signal.SIGKILL)\n")
+        "        os.kill(os.getpid(), signal.SIGKILL)\n")  # without -n: the inner session itself
     argv = ["--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider",
-            "-n", "2", "--synth-report", "none"]
+            "--synth-report", "none"]
     res = pytester.runpytest_subprocess(*argv, timeout=120)
     assert res.ret == 1 and mark.exists()
-    res.stdout.fnmatch_lines(["*the inner session ended*before round 2 finished*", "*Resume with: --synth-resume*"])
-    db = sqlite3.connect(pytester.path / "a.sqlite")
-    assert db.execute("SELECT status FROM candidates WHERE id='r01c00'").fetchone()[0] == "error"
-    res = pytester.runpytest_subprocess(*argv, "--synth-resume", timeout=120)
+    res.stdout.fnmatch_lines(["*the inner session ended*before round 1 finished*", "*Resume with: --synth-resume*"])
+    res = pytester.runpytest_subprocess(*argv, "--synth-resume", "latest", timeout=120)
     assert res.ret == 0, res.stdout.str()
+    db = sqlite3.connect(pytester.path / "a.sqlite")
     assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
     assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0

@@ -43,7 +43,8 @@ def inner_argv(ctx_root: Path, spec_path: Path, workers: int, extra: list[str]) 
             "-p", "no:cacheprovider", "--rootdir", str(ctx_root), "-o", "addopts=", "-W", "ignore"]
     if workers > 1:
         # Scheduled slot by slot (schedule.py). A dead worker ends the session rather than being
-        # replaced: replacing it left re-queued slots unscheduled and the run hung.
+        # replaced (replacing it left re-queued slots unscheduled and the run hung); the controller
+        # then starts a fresh session that retries the dead worker's slot (deaths.py).
         argv += ["-n", str(workers), "--max-worker-restart", "0"]
     if "--tx" in extra:
         argv += ["--dist", "load"]  # gateways given with --tx (scheduled slot by slot too)

@@ -19,6 +19,7 @@ from ..cache.simulator import SimulationError
 from ..checking.candidate import Candidate
 from ..checking.feedback import feedback_from_report, trim
 from ..storage.archive import Archive
+from .deaths import DEATHS_ALLOWED, crashed_slot, death_reason, give_up_text, worker_name
 from .spec import InnerSpec, parse_slot
 from .stepper import Stepper
 
@@ -123,6 +124,10 @@ class Recorder:
         self.archive, self.stepper, self.run_id = archive, stepper, stepper.run_id
 
     def __call__(self, report: pytest.TestReport) -> None:
+        slot = crashed_slot(report)
+        if slot is not None:
+            self._worker_died(slot, getattr(report, "node", None))
+            return
         props = dict(report.user_properties)
         cid, rule = props.get(CID), props.get(RULE)
         if cid is None:
@@ -138,6 +143,16 @@ class Recorder:
             outcome = "error" if report.failed and report.when != "call" else report.outcome
             fb = feedback_from_report(report) if report.failed else None
             self.archive.record_check(self.run_id, cid, rule, outcome, fb, report.duration)
+
+    def _worker_died(self, cid: str, worker) -> None:
+        """Count the death; the slot stays pending (retried in the next session) until the last allowed one."""
+        reason = death_reason(worker)
+        deaths = self.archive.record_crash(self.run_id, cid, worker_name(worker), reason)
+        row = self.archive.candidate(self.run_id, cid)
+        if deaths >= DEATHS_ALLOWED and row is not None and row.status == "pending":
+            self.archive.record_evaluation(self.run_id, cid, "error", None, None, give_up_text(deaths, reason),
+                                           0.0, 0.0)
+            self.stepper.advance()
 
     def _evaluation(self, report: pytest.TestReport, cid: str, props: dict) -> None:
         if report.when != "call":

@@ -84,20 +84,7 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     run_id = _open_run(archive, ctx, settings, opts, say)
     baselines = domains.baselines(ctx, template, opts.traces_dirs)
     best_base = _best_baseline_score(ctx, baselines)
-    spec = _spec(archive, run_id, template, opts)
-    if spec.rounds:
-        res = run_inner(archive, spec, ctx.root, opts.workers, run_dir(archive.path, run_id) / "inner.log",
-                        lambda row: say(_progress(row, best_base, t0)), list(opts.inner_args))
-        missing = [r for r, *_ in spec.rounds if r not in {x.round for x in archive.rounds(run_id)}]
-        stop_reason = (archive.run(run_id) or {}).get("stop_reason")
-        if missing and stop_reason:
-            say(f"policysmith: stopped before round {missing[0]}: {stop_reason}; everything done so far is kept")
-        elif missing:
-            archive.set_run_status(run_id, "interrupted")
-            raise SearchError(f"run {run_id}: the inner session ended (exit {res.returncode}) before round "
-                              f"{missing[0]} finished; everything before is in {archive.path}.\n"
-                              f"Resume with: --synth-resume {run_id}\n--- inner session output (tail) ---\n"
-                              f"{res.output_tail}")
+    _run_sessions(archive, run_id, template, opts, ctx, lambda row: say(_progress(row, best_base, t0)), say)
     archive.set_run_status(run_id, "finished")
     all_rows = archive.candidates(run_id)
     top = archive.top(run_id, 1)
@@ -113,6 +100,38 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     )
     archive.close()
     return outcome
+
+
+def _run_sessions(archive: Archive, run_id: str, template: Template, opts: SearchOptions, ctx: Context,
+                  on_round: Callable[[RoundRow], None], say: Callable[[str], None]) -> None:
+    """Run inner sessions until every round is done. A session that a dying xdist worker ended
+    is followed by a fresh one, in which that worker's slot runs again (see ``deaths.py``)."""
+    while True:
+        spec = _spec(archive, run_id, template, opts)
+        if not spec.rounds:
+            return
+        deaths_before = len(archive.crashes(run_id))
+        res = run_inner(archive, spec, ctx.root, opts.workers, run_dir(archive.path, run_id) / "inner.log",
+                        on_round, list(opts.inner_args))
+        missing = [r for r, *_ in spec.rounds if r not in {x.round for x in archive.rounds(run_id)}]
+        stop_reason = (archive.run(run_id) or {}).get("stop_reason")
+        if not missing:
+            return
+        if stop_reason:
+            say(f"policysmith: stopped before round {missing[0]}: {stop_reason}; everything done so far is kept")
+            return
+        deaths = archive.crashes(run_id)[deaths_before:]
+        if not deaths:
+            archive.set_run_status(run_id, "interrupted")
+            raise SearchError(f"run {run_id}: the inner session ended (exit {res.returncode}) before round "
+                              f"{missing[0]} finished; everything before is in {archive.path}.\n"
+                              f"Resume with: --synth-resume {run_id}\n--- inner session output (tail) ---\n"
+                              f"{res.output_tail}")
+        for cid, worker, reason in deaths:
+            row = archive.candidate(run_id, cid)
+            fate = ("retrying it once in a fresh session" if row is not None and row.status == "pending" else
+                    "second death, so it is marked an error; the run carries on in a fresh session")
+            say(f"policysmith: worker {worker or '?'} died while running {cid} ({reason}); {fate}")
 
 
 def _candidate_record(archive: Archive, run_id: str, row: CandidateRow) -> dict:

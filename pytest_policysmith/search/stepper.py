@@ -70,10 +70,8 @@ class Stepper:
                 return
 
     def finish(self) -> None:
-        """At the end of the session: nothing may stay pending in a generated round."""
-        for row in self.archive.candidates(self.run_id):
-            if row.status == "pending":
-                self.settle(row.id)
+        """At the end of the session, close what is complete. Slots a dead worker left unrun stay
+        pending: the controller's next session (or --synth-resume) runs them."""
         self.advance(generate=False)
 
     def _generate(self, round_no: int, attempt: int) -> bool:

@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS llm_requests (
     completion_tokens INTEGER, cost_usd REAL, seconds REAL, status TEXT NOT NULL, cached INTEGER NOT NULL,
     error TEXT, at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS crashes (
+    run_id TEXT NOT NULL, candidate_id TEXT NOT NULL, worker TEXT, reason TEXT NOT NULL, at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rounds (
     run_id TEXT NOT NULL, round INTEGER NOT NULL, best_score REAL, pass_rate REAL,
     seconds REAL, candidates INTEGER, PRIMARY KEY (run_id, round)
@@ -224,6 +227,17 @@ class Archive:
                  " WHERE run_id=? AND id=?",
                  (status, score, json.dumps(metrics) if metrics is not None else None, feedback,
                   check_seconds, eval_seconds, run_id, cid))
+
+    def record_crash(self, run_id: str, cid: str, worker: str | None, reason: str) -> int:
+        """A worker died while running this candidate; returns how often that has happened to it."""
+        self._tx("INSERT INTO crashes VALUES (?,?,?,?,?)", (run_id, cid, worker, reason, time.time()))
+        return self.db.execute("SELECT COUNT(*) FROM crashes WHERE run_id=? AND candidate_id=?",
+                               (run_id, cid)).fetchone()[0]
+
+    def crashes(self, run_id: str) -> list[tuple[str, str | None, str]]:
+        """(candidate, worker, reason) for every worker death in the run, oldest first."""
+        return self.db.execute("SELECT candidate_id, worker, reason FROM crashes WHERE run_id=? ORDER BY rowid",
+                               (run_id,)).fetchall()
 
     def checks(self, run_id: str, cid: str) -> list[tuple[str, str, str | None, float]]:
         return self.db.execute("SELECT rule, outcome, feedback, seconds FROM checks WHERE run_id=? AND candidate_id=?"
