@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import shutil
 import subprocess
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from .errors import CompileError, UsageError
 from .paths import cache_dir
+from .storage.files import write_atomic
 
 CFLAGS = ("-O2", "-std=gnu11", "-Wall", "-Wno-unused-parameter", "-Wno-unused-variable", "-Wno-unused-function")
 LIBS = ("-lm",)
@@ -70,9 +70,7 @@ def _compile(source: str, cc: str, flags: list[str], libs: list[str], kind: str,
         secs = time.perf_counter() - t0
         if proc.returncode != 0:
             raise CompileError(f"{cc} failed with exit code {proc.returncode}", clean_stderr(proc.stderr, tmp))
-        staged = out.with_name(f".{key}.{os.getpid()}.tmp")
-        shutil.copy2(obj, staged)
-        os.replace(staged, out)
+        write_atomic(out, obj.read_bytes(), mode=0o755)
     return Binary(out, key, secs, False)
 
 

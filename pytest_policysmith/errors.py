@@ -5,6 +5,10 @@ class UsageError(Exception):
     """Bad input from the user: a context, a trace, an option. The message says how to fix it."""
 
 
+class ArchiveWriteError(UsageError):
+    """The archive could not be written (full disk, read-only path). Committed results are intact."""
+
+
 class CompileError(Exception):
     """A candidate that the compiler rejected; ``stderr`` is the compiler's own text."""
 

@@ -23,3 +23,11 @@ def make_context(pytester: pytest.Pytester, trace: Path, **overrides) -> Path:
     (ctx / "test_rules.py").write_text(RULES)
     (ctx / "test_gate.py").write_text(GATE)
     return ctx
+
+
+def synth(pytester: pytest.Pytester, ctx: Path, *args: str, timeout: float | None = None):
+    """``pytest --synthesize CTX`` in a subprocess, with the archive in the test's folder."""
+    return pytester.runpytest_subprocess(
+        "--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider", *args,
+        timeout=timeout,
+    )

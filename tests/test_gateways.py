@@ -9,8 +9,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from helpers import make_context
 
 

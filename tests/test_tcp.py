@@ -108,7 +108,7 @@ def test_link_has_the_configured_rtt_and_rate():
 @needs_kernel
 def test_killed_evaluator_leaves_are_swept():
     """A worker killed mid-flow leaves namespaces behind; the next sweep removes them."""
-    code = textwrap.dedent(f"""
+    code = textwrap.dedent("""
         import time
         from pytest_policysmith.tcp.link import Link, LinkSpec
         with Link(LinkSpec(seconds=30)) as link:

@@ -21,13 +21,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
-from pathlib import Path
 
 from ..errors import UsageError
 from ..paths import cache_dir
 from ..templates import Template
 from .simulator import build, simulate
 from .traces import Trace
+from ..storage.files import write_atomic
 
 # The paper's 14 baselines, with libCacheSim's names where it has them.
 PAPER_BASELINES = (
@@ -102,10 +102,7 @@ def run_baselines(
             res = _run_template_policy(policy, trace, capacity, ignore_size, template)
         else:
             res = _run_libcachesim(policy, trace, capacity, ignore_size, timeout)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(res.as_dict()))
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(res.as_dict()))
         return policy, res
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..paths import cache_dir
+from ..storage.files import write_atomic
 
 ARRAY_MAGIC = b"PSTRACE1"
 ARRAY_FORMAT_VERSION = 1
@@ -184,7 +185,7 @@ def open_trace(name: str, dirs: Iterable[Path] = (), download: bool = True) -> T
     if not (arrays.exists() and meta_path.exists()):
         obj_ids, sizes = read_requests(source)
         meta = _write_arrays(arrays, obj_ids, sizes)
-        _atomic_write(meta_path, json.dumps(meta).encode())
+        write_atomic(meta_path, json.dumps(meta).encode())
     meta = json.loads(meta_path.read_text())
     return Trace(name, source, digest, arrays, meta["n_requests"], meta["n_objects"], meta["footprint_bytes"])
 
@@ -310,21 +311,8 @@ def _write_arrays(dest: Path, obj_ids: np.ndarray, sizes: np.ndarray) -> dict:
     footprint = int(sizes[first_idx].astype(np.uint64).sum())
     meta = {"n_requests": int(len(dense)), "n_objects": int(len(uniq)), "footprint_bytes": footprint}
     header = HEADER.pack(ARRAY_MAGIC, meta["n_requests"], meta["n_objects"], footprint, 0)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(header)
-        f.write(dense.tobytes())
-        f.write(sizes.astype("<u4").tobytes())
-    os.replace(tmp, dest)
+    write_atomic(dest, [header, dense.tobytes(), sizes.astype("<u4").tobytes()])
     return meta
-
-
-def _atomic_write(dest: Path, data: bytes) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, dest)
 
 
 def synthetic_trace(dest: Path, n_requests: int = 200_000, n_objects: int = 20_000, seed: int = 1) -> Path:
@@ -344,7 +332,7 @@ def synthetic_trace(dest: Path, n_requests: int = 200_000, n_objects: int = 20_0
     recs["next_access_vtime"] = _next_access(ids)
     import zstandard
 
-    _atomic_write(dest, zstandard.ZstdCompressor(level=3).compress(recs.tobytes()))
+    write_atomic(dest, zstandard.ZstdCompressor(level=3).compress(recs.tobytes()))
     return dest
 
 

@@ -71,14 +71,15 @@ def _loop_trace(dest: Path, n_req: int, n_obj: int) -> None:
     import numpy as np
     import zstandard
 
-    from ..cache.traces import ORACLE_GENERAL_DTYPE, _atomic_write
+    from ..cache.traces import ORACLE_GENERAL_DTYPE
+    from ..storage.files import write_atomic
 
     recs = np.zeros(n_req, dtype=ORACLE_GENERAL_DTYPE)
     recs["clock_time"] = np.arange(n_req)
     recs["obj_id"] = np.arange(n_req) % n_obj + 1
     recs["obj_size"] = 4096
     recs["next_access_vtime"] = -1
-    _atomic_write(dest, zstandard.ZstdCompressor().compress(recs.tobytes()))
+    write_atomic(dest, zstandard.ZstdCompressor().compress(recs.tobytes()))
 
 
 __all__ = ["Candidate", "SimulationError", "tiny_trace", "CHECK_LIMITS"]

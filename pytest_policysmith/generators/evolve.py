@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..templates import Template
 from .base import Parent, Proposal
 from .expr import (
-    ARITH, COMPARE, Bin, Call, Cond, Neg, Node, Num, ParseError, Var, children, depth, nodes,
+    ARITH, COMPARE, Bin, Call, Cond, Node, Num, ParseError, Var, children, depth, nodes,
     normalized_hash, parse_body, render_body, replace_at, size,
 )
 

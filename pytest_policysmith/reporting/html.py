@@ -6,6 +6,7 @@ import html
 import json
 import re
 from pathlib import Path
+from ..storage.files import write_atomic
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px}
@@ -68,9 +69,4 @@ def page(title: str, sections: list[tuple[str, str]], data: dict | None = None) 
 
 
 def write(folder: Path, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / "index.html"
-    tmp = folder / ".index.html.tmp"
-    tmp.write_text(text)
-    tmp.replace(out)
-    return out
+    return write_atomic(folder / "index.html", text)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from ..search.loop import SearchOutcome
+from ..storage.files import write_atomic
 
 
 def summary_dict(o: SearchOutcome) -> dict:
@@ -46,7 +46,4 @@ def check_pass_rates(candidates: list[dict]) -> dict[str, float]:
 
 
 def write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2, default=str))

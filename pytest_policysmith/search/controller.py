@@ -7,9 +7,10 @@ from typing import Callable
 
 from ..context import Context
 from ..errors import UsageError
+from ..paths import CACHE_ENV
 from ..reporting.summary import summary_dict, write_json
 from ..storage.policies import accept
-from .loop import SearchOptions, SearchOutcome, synthesize
+from .loop import SearchError, SearchOptions, SearchOutcome, synthesize
 
 
 def prepare(ps, args: list[Path]) -> None:
@@ -26,7 +27,11 @@ def prepare(ps, args: list[Path]) -> None:
     if not template.seeds():
         raise UsageError(f"template {template.root}: no seeds/*.c to start the search from")
     template.render(next(iter(template.seeds().values())))  # a template that does not render fails here
-    domains.workloads(ctx, ps.traces_dirs)  # unknown or corrupt traces, or a machine without BPF, fail here
+    try:
+        domains.workloads(ctx, ps.traces_dirs)  # unknown or corrupt traces, or a machine without BPF, fail here
+    except OSError as exc:  # e.g. no space for the converted trace in the cache
+        raise UsageError(f"{exc.filename or 'the cache'}: {exc.strerror or exc}; free space there, or point "
+                         f"{CACHE_ENV} at a folder with room") from exc
     ps.context, ps.template, ps.options = ctx, template, _options(ps, ctx)
 
 
@@ -88,6 +93,17 @@ def run(ps, say: Callable[[str], None]) -> SearchOutcome:
     make_generator(ps.options.generator, ps.template, ps.options.seed, ps.options.model,
                    **dict(ps.options.generator_options))
     outcome = synthesize(ps.context, ps.template, ps.options, say)
+    try:
+        _write_outputs(ps, outcome, say)
+    except OSError as exc:
+        raise SearchError(f"run {outcome.run_id} is finished and stored in {ps.options.archive}, but writing its "
+                          f"outputs failed: {exc}.\nFree space (or fix the path) and write them again with: "
+                          f"--synth-resume {outcome.run_id}") from None
+    return outcome
+
+
+def _write_outputs(ps, outcome: SearchOutcome, say: Callable[[str], None]) -> None:
+    """The JSON summary, the report and the accepted policy: all derived from the archive."""
     summary = summary_dict(outcome)
     if ps.config.getoption("synth_json"):
         write_json(Path(ps.config.getoption("synth_json")), summary)
@@ -106,4 +122,3 @@ def run(ps, say: Callable[[str], None]) -> SearchOutcome:
         }
         path = accept(ps.context.policies_dir, f"{ps.context.name}_{w.id.split('-')[0]}_{w.hash[:6]}", w.source, meta)
         say(f"policysmith: accepted {w.id} as {path}")
-    return outcome

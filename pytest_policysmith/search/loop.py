@@ -18,7 +18,7 @@ from typing import Callable
 from .. import __version__
 from .. import domains
 from ..context import Context
-from ..errors import UsageError
+from ..errors import ArchiveWriteError, UsageError
 from ..reporting.llm import llm_block
 from ..storage.archive import Archive, CandidateRow, RoundRow
 from ..templates import Template
@@ -84,8 +84,12 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     run_id = _open_run(archive, ctx, settings, opts, say)
     baselines = domains.baselines(ctx, template, opts.traces_dirs)
     best_base = _best_baseline_score(ctx, baselines)
-    _run_sessions(archive, run_id, template, opts, ctx, lambda row: say(_progress(row, best_base, t0)), say)
-    archive.set_run_status(run_id, "finished")
+    try:
+        _run_sessions(archive, run_id, template, opts, ctx, lambda row: say(_progress(row, best_base, t0)), say)
+        archive.set_run_status(run_id, "finished")
+    except ArchiveWriteError as exc:
+        raise SearchError(f"run {run_id} stopped: {exc}.\n{_kept(archive, run_id)}\n"
+                          f"Then resume with: --synth-resume {run_id}") from None
     all_rows = archive.candidates(run_id)
     top = archive.top(run_id, 1)
     outcome = SearchOutcome(
@@ -122,7 +126,7 @@ def _run_sessions(archive: Archive, run_id: str, template: Template, opts: Searc
             return
         deaths = archive.crashes(run_id)[deaths_before:]
         if not deaths:
-            archive.set_run_status(run_id, "interrupted")
+            archive.set_run_status(run_id, "interrupted")  # on a full disk this says so instead
             raise SearchError(f"run {run_id}: the inner session ended (exit {res.returncode}) before round "
                               f"{missing[0]} finished; everything before is in {archive.path}.\n"
                               f"Resume with: --synth-resume {run_id}\n--- inner session output (tail) ---\n"
@@ -132,6 +136,14 @@ def _run_sessions(archive: Archive, run_id: str, template: Template, opts: Searc
             fate = ("retrying it once in a fresh session" if row is not None and row.status == "pending" else
                     "second death, so it is marked an error; the run carries on in a fresh session")
             say(f"policysmith: worker {worker or '?'} died while running {cid} ({reason}); {fate}")
+
+
+def _kept(archive: Archive, run_id: str) -> str:
+    """What a stopped run has safely in the archive (read-only: works on a full disk)."""
+    rounds = [r.round for r in archive.rounds(run_id)]
+    settled = sum(r.status != "pending" for r in archive.candidates(run_id))
+    done = f"rounds {rounds[0]}-{rounds[-1]}" if rounds else "no finished round"
+    return f"Kept in the archive: {done}, {settled} settled candidates."
 
 
 def _candidate_record(archive: Archive, run_id: str, row: CandidateRow) -> dict:

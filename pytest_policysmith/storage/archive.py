@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import UsageError
+from ..errors import ArchiveWriteError, UsageError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -131,7 +131,13 @@ class Archive:
         except sqlite3.Error as exc:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
-            raise UsageError(f"archive {self.path}: write failed ({exc}); earlier results are intact") from exc
+            raise self._write_error(exc) from exc
+
+    def _write_error(self, exc: sqlite3.Error) -> ArchiveWriteError:
+        hint = ("free space on that filesystem" if "full" in str(exc) else
+                "make the path writable, or choose another with --synth-archive")
+        return ArchiveWriteError(f"archive {self.path}: write failed ({exc}); everything committed before is "
+                                 f"intact; {hint}")
 
     # -- runs -------------------------------------------------------------------------
     def create_run(self, context: str, settings: dict[str, Any], pid: int) -> str:
@@ -186,7 +192,7 @@ class Archive:
         except sqlite3.Error as exc:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
-            raise UsageError(f"archive {self.path}: write failed ({exc}); earlier results are intact") from exc
+            raise self._write_error(exc) from exc
 
     def generated(self, run_id: str, round_no: int, attempt: int = 0) -> tuple[int, float] | None:
         """(candidate count, time generated) once that round (repair level) is stored, else None."""

@@ -7,12 +7,12 @@ only pairs with metadata are loaded, so an interrupted accept leaves no half pol
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from .files import write_atomic
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,7 @@ def load_policies(folder: Path) -> list[StoredPolicy]:
 
 
 def accept(folder: Path, name: str, source: str, meta: dict[str, Any]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
     c_file = folder / f"{name}.c"
-    for path, data in ((c_file, source), (c_file.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=True) + "\n")):
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(data)
-        os.replace(tmp, path)
+    write_atomic(c_file, source)
+    write_atomic(c_file.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return c_file

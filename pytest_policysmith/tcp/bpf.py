@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..paths import cache_dir
+from ..storage.files import write_atomic
 
 BTF = Path("/sys/kernel/btf/vmlinux")
 LOG_LINES = 12  # the verifier log's last lines carry the reason; its preamble does not
@@ -52,12 +53,9 @@ def vmlinux_dir() -> Path:
     folder = cache_dir() / "bpf-include" / digest
     header = folder / "vmlinux.h"
     if not header.exists():
-        folder.mkdir(parents=True, exist_ok=True)
         text = subprocess.run([bpftool(), "btf", "dump", "file", str(BTF), "format", "c"], capture_output=True,
                               text=True, check=True).stdout
-        tmp = folder / f".vmlinux.{os.getpid()}.tmp"
-        tmp.write_text(text)
-        os.replace(tmp, header)
+        write_atomic(header, text)
     return folder
 
 

@@ -1,0 +1,283 @@
+"""Faults, from the outside: a killed controller, dead workers, a full disk, two runs on one archive."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import make_context, synth
+
+
+def _inner_sessions(cwd: Path) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if b"--synth-inner" in (proc / "cmdline").read_bytes() and (proc / "cwd").resolve() == cwd.resolve():
+                found.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _wait_gone(cwd: Path, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while _inner_sessions(cwd):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_kill_and_resume_loses_nothing(pytester, small_trace):
+    """kill -9 during round 2, then --synth-resume: every candidate once, same winner as a clean run."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 4, "candidates": 4, "parents": 2})
+    clean = synth(pytester, ctx, "--synth-json", "clean.json", "--synth-seed", "3")
+    assert clean.ret == 0
+    archive = pytester.path / "k.sqlite"
+    argv = [sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive", str(archive),
+            "--synth-seed", "3", "-p", "no:cacheprovider"]
+    proc = subprocess.Popen(argv, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    for line in proc.stdout:
+        if line.startswith("round  1"):
+            break
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGKILL)  # the controller only: its inner session must die with it
+    proc.wait()
+    assert _wait_gone(ctx), "the inner session outlived its killed controller"
+    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(archive), "--synth-seed", "3",
+                                        "--synth-resume", "--synth-json", "resumed.json", "-p", "no:cacheprovider")
+    assert res.ret == 0, res.stdout.str()
+    res.stdout.fnmatch_lines(["*resuming run*"])
+    db = sqlite3.connect(archive)
+    assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 1
+    ids = [i for (i,) in db.execute("SELECT id FROM candidates")]
+    assert len(ids) == len(set(ids))
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+    a = json.loads((pytester.path / "clean.json").read_text())
+    b = json.loads((pytester.path / "resumed.json").read_text())
+    assert a["best"]["source"] == b["best"]["source"] and a["best"]["score"] == b["best"]["score"]
+    assert a["evaluated"] == b["evaluated"]
+
+
+def test_two_runs_on_one_archive_are_serialised(pytester, small_trace):
+    """Two controllers at once on one archive: SQLite transactions keep their runs apart and whole."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 2, "candidates": 4, "parents": 2})
+    archive = pytester.path / "shared.sqlite"
+    argv = [sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive", str(archive),
+            "-p", "no:cacheprovider", "--synth-report", "none"]
+    procs = [subprocess.Popen(argv + ["--synth-seed", str(s)], cwd=pytester.path, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for s in (1, 2)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    db = sqlite3.connect(archive)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    runs = [r for (r,) in db.execute("SELECT id FROM runs")]
+    assert len(runs) == 2
+    for run in runs:
+        rounds = [r for (r,) in db.execute("SELECT round FROM rounds WHERE run_id=? ORDER BY round", (run,))]
+        assert rounds == [0, 1, 2]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+
+
+def test_resuming_a_live_run_is_refused(pytester, small_trace):
+    ctx = make_context(pytester, small_trace, search={"rounds": 6, "candidates": 6, "parents": 2})
+    archive = pytester.path / "live.sqlite"
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive",
+                             str(archive), "-p", "no:cacheprovider"], cwd=pytester.path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("round  0"):
+                break
+        res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(archive),
+                                            "--synth-resume", "-p", "no:cacheprovider")
+        assert res.ret == pytest.ExitCode.USAGE_ERROR
+        assert f"still being run by process {proc.pid}" in res.stderr.str()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_unwritable_archive_is_a_clear_error(pytester, small_trace):
+    ctx = make_context(pytester, small_trace)
+    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", "/proc/no-such-dir/a.sqlite")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert "cannot open for writing" in res.stderr.str() and "--synth-archive" in res.stderr.str()
+
+
+def _crashy_context(pytester, small_trace, marks: Path, deaths: int) -> Path:
+    """A context whose rule kills its own xdist worker (SIGKILL) the first ``deaths`` times it sees r01c00."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 4, "parents": 2})
+    (ctx / "test_crashy.py").write_text(
+        "import os, signal\nfrom pathlib import Path\n"
+        "def test_crashy(candidate):\n"
+        f"    marks = Path({str(marks)!r})\n"
+        f"    if candidate.id == 'r01c00' and len(marks.read_text()) < {deaths}:\n"
+        "        marks.write_text(marks.read_text() + 'x')\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n")
+    marks.write_text("")
+    return ctx
+
+
+def test_a_worker_killed_mid_round_has_its_slot_retried_once(pytester, small_trace, tmp_path):
+    """kill -9 of the xdist worker running r01c00: a fresh session runs that slot again and the run
+    finishes with every candidate settled, none evaluated twice."""
+    marks = tmp_path / "deaths"
+    ctx = _crashy_context(pytester, small_trace, marks, deaths=1)
+    res = synth(pytester, ctx, "-n", "2", "--synth-report", "none", timeout=180)
+    assert res.ret == 0, res.stdout.str()
+    assert marks.read_text() == "x"
+    res.stdout.fnmatch_lines(["*worker gw? died while running r01c00 (killed by signal 9 (SIGKILL)); "
+                              "retrying it once in a fresh session*"])
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    assert db.execute("SELECT status FROM candidates WHERE id='r01c00'").fetchone()[0] == "evaluated"
+    assert db.execute("SELECT candidate_id, reason FROM crashes").fetchall() == [
+        ("r01c00", "killed by signal 9 (SIGKILL)")]
+    assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+
+
+def test_a_second_death_marks_the_candidate_failed_with_the_reason(pytester, small_trace, tmp_path):
+    """r01c00 kills its worker every time: after the second death it is an error that says so, and the
+    run carries on to the end."""
+    marks = tmp_path / "deaths"
+    ctx = _crashy_context(pytester, small_trace, marks, deaths=99)
+    res = synth(pytester, ctx, "-n", "2", "--synth-report", "none", "--synth-json", "s.json", timeout=180)
+    assert res.ret == 0, res.stdout.str()
+    assert marks.read_text() == "xx"
+    res.stdout.fnmatch_lines(["*died while running r01c00*retrying it once*",
+                              "*died while running r01c00 (killed by signal 9 (SIGKILL)); second death, so it is marked an error*"])
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    status, feedback = db.execute("SELECT status, feedback FROM candidates WHERE id='r01c00'").fetchone()
+    assert status == "error" and "died 2 times" in feedback and "SIGKILL" in feedback
+    assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+    s = json.loads((pytester.path / "s.json").read_text())
+    assert s["best"] is not None
+
+
+def test_a_session_that_dies_without_a_culprit_stops_with_a_resume_hint(pytester, small_trace, tmp_path):
+    """The inner session itself killed (no slot to blame): the run stops with the resume command, keeps what
+    was done, and --synth-resume finishes it."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 4, "parents": 2})
+    mark = tmp_path / "killed"
+    (ctx / "test_killer.py").write_text(
+        "import os, signal\nfrom pathlib import Path\n"
+        "def test_killer(candidate):\n"
+        f"    mark = Path({str(mark)!r})\n"
+        "    if candidate.id == 'r01c00' and not mark.exists():\n"
+        "        mark.touch()\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n")  # without -n: the inner session itself
+    argv = ["--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider",
+            "--synth-report", "none"]
+    res = pytester.runpytest_subprocess(*argv, timeout=120)
+    assert res.ret == 1 and mark.exists()
+    res.stdout.fnmatch_lines(["*the inner session ended*before round 1 finished*", "*Resume with: --synth-resume*"])
+    res = pytester.runpytest_subprocess(*argv, "--synth-resume", "latest", timeout=120)
+    assert res.ret == 0, res.stdout.str()
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """An 8 MiB tmpfs: a disk that can really fill up (root only, as in CI)."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8M", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_full_disk_stops_the_run_clearly_and_loses_nothing(pytester, small_trace, small_disk):
+    """The disk holding the archive fills up mid-round 2: the run stops with the reason, what is kept and
+    the resume command; rounds 0-1 are intact; once space is freed, --synth-resume finishes the run."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 4, "candidates": 4, "parents": 2})
+    filler = small_disk / "filler"
+    (ctx / "test_fill.py").write_text(
+        "from pathlib import Path\n"
+        "def test_fill(candidate):\n"
+        "    if candidate.id == 'r02c01':\n"
+        "        try:\n"
+        f"            with open({str(filler)!r}, 'ab') as fh:\n"
+        "                while True:\n"
+        "                    fh.write(b'x' * 65536)\n"
+        "                    fh.flush()\n"
+        "        except OSError:\n"
+        "            pass\n")
+    archive = small_disk / "a.sqlite"
+    argv = ["--synthesize", str(ctx), "--synth-archive", str(archive), "-p", "no:cacheprovider", "--synth-report",
+            "none"]
+    res = pytester.runpytest_subprocess(*argv, timeout=120)
+    assert res.ret == 1, res.stdout.str()
+    out = res.stdout.str()
+    assert "write failed (database or disk is full)" in out and "free space on that filesystem" in out
+    assert "Kept in the archive: rounds 0-1" in out and "Then resume with: --synth-resume" in out
+    assert "Traceback" not in out
+    db = sqlite3.connect(archive)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE round < 2 AND status != 'evaluated'").fetchone()[0] == 0
+    db.close()
+
+    filler.unlink()
+    (ctx / "test_fill.py").unlink()
+    res = pytester.runpytest_subprocess(*argv, "--synth-resume", "latest", timeout=120)
+    assert res.ret == 0, res.stdout.str()
+    db = sqlite3.connect(archive)
+    assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3, 4]
+    seeds = db.execute("SELECT COUNT(*) FROM candidates WHERE round = 0").fetchone()[0]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='evaluated'").fetchone()[0] == seeds + 4 * 4
+    db.close()
+
+
+def test_outputs_that_do_not_fit_on_disk_are_a_clear_error(pytester, small_trace, small_disk):
+    """The run itself is stored; its JSON summary cannot be written (disk full): a clear error, and
+    --synth-resume of the finished run writes it once there is space."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 1, "candidates": 2, "parents": 2})
+    filler = small_disk / "filler"
+    with open(filler, "wb") as fh:
+        try:
+            while True:
+                fh.write(b"x" * 65536)
+                fh.flush()
+        except OSError:
+            pass
+    out = small_disk / "s.json"
+    res = synth(pytester, ctx, "--synth-json", str(out), "--synth-report", "none")
+    assert res.ret == 1
+    res.stdout.fnmatch_lines(["*is finished and stored in*a.sqlite, but writing its outputs failed: "
+                              "*No space left on device*", "*write them again with: --synth-resume *"])
+    filler.unlink()
+    res = synth(pytester, ctx, "--synth-json", str(out), "--synth-report", "none", "--synth-resume", "latest")
+    assert res.ret == 0, res.stdout.str()
+    assert json.loads(out.read_text())["best"] is not None
+
+
+def test_a_full_cache_disk_is_a_clear_error_before_the_search(pytester, small_trace, small_disk, monkeypatch):
+    """The trace store cannot write its converted trace: a usage error naming the file and the fix."""
+    ctx = make_context(pytester, small_trace)
+    monkeypatch.setenv("POLICYSMITH_CACHE", str(small_disk / "cache"))
+    with open(small_disk / "filler", "wb") as fh:
+        try:
+            while True:
+                fh.write(b"x" * 65536)
+                fh.flush()
+        except OSError:
+            pass
+    res = synth(pytester, ctx, "--synth-report", "none")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines(["*cache*No space left on device; free space there, or point POLICYSMITH_CACHE*"])
+    assert "Traceback" not in res.stderr.str() + res.stdout.str()
