@@ -2,13 +2,16 @@
 
 Limits: CPU seconds, wall-clock seconds, address space, file size (output too: it goes
 to files under the limit, so a flood cannot fill memory), an empty environment (no
-secrets) and a private working directory. The cache harness adds a seccomp allow-list
-once its input is mapped, so fork, exec, socket (no network) and open kill it with SIGSYS. A breach comes back as a reason string
-that becomes the candidate's feedback.
+secrets), a private working directory, and its own network namespace where the kernel
+allows one (root, or unprivileged user namespaces): only a loopback that is down. The
+cache harness adds a seccomp allow-list once its input is mapped, so fork, exec, socket
+and open kill it with SIGSYS. A breach comes back as a reason string that becomes the
+candidate's feedback.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import signal
@@ -40,8 +43,20 @@ class RunResult:
         return self.breach is None and self.returncode == 0
 
 
+CLONE_NEWNET, CLONE_NEWUSER = 0x40000000, 0x10000000
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: the child only calls it
+
+
+def _own_network() -> None:
+    """Move the (forked, single-threaded) child into a new network namespace, if allowed."""
+    for flags in (CLONE_NEWNET, CLONE_NEWUSER | CLONE_NEWNET):
+        if _LIBC.unshare(flags) == 0:
+            return  # otherwise the seccomp filter is the only network barrier
+
+
 def _limit(limits: Limits):
     def apply() -> None:
+        _own_network()
         cpu = int(limits.cpu_seconds) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         resource.setrlimit(resource.RLIMIT_AS, (limits.address_space, limits.address_space))

@@ -80,3 +80,26 @@ def test_legitimate_features_run_under_the_filter(template):
         assert 0 < res.object_miss_ratio < 1, name
     pct = "return cache.age_p50 + cache.count_p90 * obj.count + cache.size_p10 + ghost.hit + obj.freq;"
     assert simulate(build(template, pct, "pct"), tiny_trace("zipf"), 1000, True, limits=CHECK_LIMITS).requests > 0
+
+
+def test_the_sandbox_has_no_network_even_without_seccomp():
+    """Defence in depth: a program that may open sockets (no seccomp filter here) still cannot reach a
+    server listening on the host's loopback, because it runs in its own network namespace."""
+    import socket
+    import sys
+
+    from pytest_policysmith.sandbox import run_limited
+
+    if os.geteuid() != 0 and not Path("/proc/sys/user/max_user_namespaces").exists():
+        pytest.skip("no network namespaces for this user")
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        probe = ("import socket\ntry:\n    socket.create_connection(('127.0.0.1', %d), timeout=3)\n"
+                 "    print('connected')\nexcept OSError as exc:\n    print('refused', exc.errno)\n") % port
+        res = run_limited([sys.executable, "-c", probe])
+        assert res.ok, res
+        assert res.stdout.startswith("refused"), res.stdout
+        interfaces = run_limited([sys.executable, "-c", "import socket; print(socket.if_nameindex())"])
+        assert interfaces.stdout.strip() == "[(1, 'lo')]"  # nothing but its own loopback (down)
+        with socket.create_connection(("127.0.0.1", port), timeout=3):
+            pass  # the same probe from here connects: the server is real
