@@ -191,6 +191,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return make_slot_scheduler(config, log)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    recorder = getattr(_RECORDER, "value", None)
+    if recorder is not None and error is not None:
+        recorder.worker_down(node)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     recorder = getattr(_RECORDER, "value", None)
     if recorder is not None:

@@ -88,6 +88,38 @@ def test_two_runs_on_one_archive_are_serialised(pytester, small_trace):
     assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
 
 
+def _open_and_write(path: str, barrier, results) -> None:
+    from pytest_policysmith.storage.archive import Archive
+
+    barrier.wait()
+    try:
+        archive = Archive(Path(path))
+        archive.create_run("ctx", {}, os.getpid())
+        archive.close()
+        results.put("ok")
+    except Exception as exc:  # the assertion below shows it
+        results.put(repr(exc))
+
+
+def test_processes_opening_a_new_archive_at_once_are_not_refused(tmp_path):
+    """Controller, inner session and workers all open the archive; a second run may be creating it.
+    SQLite refuses some of those races at once ("database is locked"); the archive waits instead."""
+    import multiprocessing
+
+    mp = multiprocessing.get_context("fork")
+    for trial in range(10):
+        path = tmp_path / f"a{trial}.sqlite"
+        barrier, results = mp.Barrier(8), mp.Queue()
+        procs = [mp.Process(target=_open_and_write, args=(str(path), barrier, results)) for _ in range(8)]
+        for p in procs:
+            p.start()
+        got = [results.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join()
+        assert got == ["ok"] * 8, got
+        assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 8
+
+
 def test_resuming_a_live_run_is_refused(pytester, small_trace):
     ctx = make_context(pytester, small_trace, search={"rounds": 6, "candidates": 6, "parents": 2})
     archive = pytester.path / "live.sqlite"

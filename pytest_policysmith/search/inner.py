@@ -126,7 +126,7 @@ class Recorder:
     def __call__(self, report: pytest.TestReport) -> None:
         slot = crashed_slot(report)
         if slot is not None:
-            self._worker_died(slot, getattr(report, "node", None))
+            self._blame(slot, getattr(report, "node", None))
             return
         props = dict(report.user_properties)
         cid, rule = props.get(CID), props.get(RULE)
@@ -144,10 +144,14 @@ class Recorder:
             fb = feedback_from_report(report) if report.failed else None
             self.archive.record_check(self.run_id, cid, rule, outcome, fb, report.duration)
 
-    def _worker_died(self, cid: str, worker) -> None:
-        """Count the death; the slot stays pending (retried in the next session) until the last allowed one."""
-        reason = death_reason(worker)
-        deaths = self.archive.record_crash(self.run_id, cid, worker_name(worker), reason)
+    def worker_down(self, worker) -> None:
+        """xdist lost a worker (before its crash report, if it was running a slot): record the death."""
+        self.archive.record_crash(self.run_id, worker_name(worker), death_reason(worker))
+
+    def _blame(self, cid: str, worker) -> None:
+        """The dead worker was running this slot: it stays pending (retried in the controller's next
+        session) until its last allowed death, which settles it as an error with the reason."""
+        deaths, reason = self.archive.blame_crash(self.run_id, worker_name(worker), cid)
         row = self.archive.candidate(self.run_id, cid)
         if deaths >= DEATHS_ALLOWED and row is not None and row.status == "pending":
             self.archive.record_evaluation(self.run_id, cid, "error", None, None, give_up_text(deaths, reason),

@@ -43,6 +43,9 @@ class SearchOptions:
     inner_args: tuple[str, ...] = ()  # extra pytest arguments for the inner session (e.g. --tx)
 
 
+MAX_BLAMELESS_DEATHS = 3  # worker deaths with no slot to blame before a run stops (a sick host)
+
+
 class SearchError(Exception):
     """The search could not finish; the message says what is kept and how to resume."""
 
@@ -110,6 +113,7 @@ def _run_sessions(archive: Archive, run_id: str, template: Template, opts: Searc
                   on_round: Callable[[RoundRow], None], say: Callable[[str], None]) -> None:
     """Run inner sessions until every round is done. A session that a dying xdist worker ended
     is followed by a fresh one, in which that worker's slot runs again (see ``deaths.py``)."""
+    blameless = 0  # deaths of workers between slots (nothing to retry): a few are tolerated
     while True:
         spec = _spec(archive, run_id, template, opts)
         if not spec.rounds:
@@ -125,17 +129,24 @@ def _run_sessions(archive: Archive, run_id: str, template: Template, opts: Searc
             say(f"policysmith: stopped before round {missing[0]}: {stop_reason}; everything done so far is kept")
             return
         deaths = archive.crashes(run_id)[deaths_before:]
-        if not deaths:
+        blameless += sum(cid is None for cid, _, _ in deaths)
+        if not deaths or blameless > MAX_BLAMELESS_DEATHS:
             archive.set_run_status(run_id, "interrupted")  # on a full disk this says so instead
             raise SearchError(f"run {run_id}: the inner session ended (exit {res.returncode}) before round "
                               f"{missing[0]} finished; everything before is in {archive.path}.\n"
                               f"Resume with: --synth-resume {run_id}\n--- inner session output (tail) ---\n"
                               f"{res.output_tail}")
         for cid, worker, reason in deaths:
-            row = archive.candidate(run_id, cid)
-            fate = ("retrying it once in a fresh session" if row is not None and row.status == "pending" else
-                    "second death, so it is marked an error; the run carries on in a fresh session")
-            say(f"policysmith: worker {worker or '?'} died while running {cid} ({reason}); {fate}")
+            say(f"policysmith: {_death_line(archive, run_id, cid, worker, reason)}")
+
+
+def _death_line(archive: Archive, run_id: str, cid: str | None, worker: str | None, reason: str) -> str:
+    if cid is None:
+        return f"worker {worker or '?'} died between slots ({reason}); carrying on in a fresh session"
+    row = archive.candidate(run_id, cid)
+    fate = ("retrying it once in a fresh session" if row is not None and row.status == "pending" else
+            "second death, so it is marked an error; the run carries on in a fresh session")
+    return f"worker {worker or '?'} died while running {cid} ({reason}); {fate}"
 
 
 def _kept(archive: Archive, run_id: str) -> str:

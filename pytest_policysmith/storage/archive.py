@@ -16,6 +16,8 @@ from typing import Any, Iterator
 
 from ..errors import ArchiveWriteError, UsageError
 
+BUSY_SECONDS = 30  # how long a write waits for another process's transaction
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, context TEXT NOT NULL, started REAL NOT NULL, finished REAL,
@@ -44,7 +46,7 @@ CREATE TABLE IF NOT EXISTS llm_requests (
     error TEXT, at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS crashes (
-    run_id TEXT NOT NULL, candidate_id TEXT NOT NULL, worker TEXT, reason TEXT NOT NULL, at REAL NOT NULL
+    run_id TEXT NOT NULL, candidate_id TEXT, worker TEXT, reason TEXT NOT NULL, at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS rounds (
     run_id TEXT NOT NULL, round INTEGER NOT NULL, best_score REAL, pass_rate REAL,
@@ -102,14 +104,33 @@ class Archive:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-            self._migrate()
+            self.db = sqlite3.connect(str(self.path), timeout=BUSY_SECONDS, isolation_level=None)
+            self._set_up()
         except (sqlite3.Error, OSError) as exc:
             raise UsageError(f"archive {self.path}: cannot open for writing ({exc}); "
                              "choose a writable path with --synth-archive") from exc
+
+    def _set_up(self) -> None:
+        """WAL, schema and migrations, retried while another process does the same.
+
+        Two runs opening a new archive at once race on the journal-mode switch and the
+        schema; SQLite answers some of those races with an immediate "database is locked"
+        that its busy timeout does not cover, so this waits as the timeout would.
+        """
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         """Add columns that archives written by earlier versions lack."""
@@ -234,13 +255,19 @@ class Archive:
                  (status, score, json.dumps(metrics) if metrics is not None else None, feedback,
                   check_seconds, eval_seconds, run_id, cid))
 
-    def record_crash(self, run_id: str, cid: str, worker: str | None, reason: str) -> int:
-        """A worker died while running this candidate; returns how often that has happened to it."""
-        self._tx("INSERT INTO crashes VALUES (?,?,?,?,?)", (run_id, cid, worker, reason, time.time()))
-        return self.db.execute("SELECT COUNT(*) FROM crashes WHERE run_id=? AND candidate_id=?",
-                               (run_id, cid)).fetchone()[0]
+    def record_crash(self, run_id: str, worker: str | None, reason: str) -> None:
+        """A worker died; which candidate it was running, if any, is told apart later (blame_crash)."""
+        self._tx("INSERT INTO crashes VALUES (?,?,?,?,?)", (run_id, None, worker, reason, time.time()))
 
-    def crashes(self, run_id: str) -> list[tuple[str, str | None, str]]:
+    def blame_crash(self, run_id: str, worker: str | None, cid: str) -> tuple[int, str]:
+        """Pin the worker's latest death on the candidate it was running: (its deaths so far, reason)."""
+        self._tx("UPDATE crashes SET candidate_id=? WHERE rowid=(SELECT MAX(rowid) FROM crashes WHERE run_id=?"
+                 " AND worker IS ? AND candidate_id IS NULL)", (cid, run_id, worker))
+        n, reason = self.db.execute("SELECT COUNT(*), MAX(reason) FROM crashes WHERE run_id=? AND candidate_id=?",
+                                    (run_id, cid)).fetchone()
+        return n, reason or "the connection to it was lost"
+
+    def crashes(self, run_id: str) -> list[tuple[str | None, str | None, str]]:
         """(candidate, worker, reason) for every worker death in the run, oldest first."""
         return self.db.execute("SELECT candidate_id, worker, reason FROM crashes WHERE run_id=? ORDER BY rowid",
                                (run_id,)).fetchall()
