@@ -37,11 +37,12 @@ def argv(ctx: str, archive: Path, seed: int, workers: int, extra: list[str]) -> 
     return a + (["-n", str(workers)] if workers > 1 else [])
 
 
-def clean_run(ctx: str, tmp: Path, seed: int, workers: int) -> dict:
+def clean_run(ctx: str, tmp: Path, seed: int, workers: int) -> tuple[dict, float]:
     out = tmp / "clean.json"
+    t0 = time.monotonic()
     subprocess.run(argv(ctx, tmp / "clean.sqlite", seed, workers, ["--synth-json", str(out)]), check=True,
                    stdout=subprocess.DEVNULL)
-    return json.loads(out.read_text())
+    return json.loads(out.read_text()), time.monotonic() - t0
 
 
 def trial(ctx: str, tmp: Path, seed: int, workers: int, rng: random.Random, max_delay: float) -> tuple[bool, str]:
@@ -83,14 +84,19 @@ def worker_trial(ctx: str, tmp: Path, seed: int, workers: int, rng: random.Rando
     proc = subprocess.Popen(argv(ctx, archive, seed, workers, ["--synth-json", str(out)]), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     t0, kills = time.monotonic(), 0
-    for at in sorted(rng.uniform(1.0, max_delay) for _ in range(rng.randint(1, 2))):
+    for at in sorted(rng.uniform(0.15 * max_delay, max_delay) for _ in range(rng.randint(1, 2))):
         while proc.poll() is None and time.monotonic() - t0 < at:
             time.sleep(0.05)
         victims = _workers(proc.pid)
         if proc.poll() is None and victims:
             os.kill(rng.choice(victims), signal.SIGKILL)
             kills += 1
-    text = proc.communicate(timeout=600)[0]
+    try:
+        text = proc.communicate(timeout=300)[0]
+    except subprocess.TimeoutExpired:
+        _dump_hang(proc.pid, archive)
+        proc.kill()
+        return (False, f"hung (killed after 300 s) after {kills} worker kills"), {"best": None}
     if proc.returncode != 0 or not out.exists():
         return (False, f"exit {proc.returncode} after {kills} worker kills: {text[-500:]}"), {"best": None}
     db = sqlite3.connect(archive)
@@ -100,31 +106,70 @@ def worker_trial(ctx: str, tmp: Path, seed: int, workers: int, rng: random.Rando
     deaths = db.execute("SELECT COUNT(*), COUNT(candidate_id) FROM crashes").fetchone()
     got = json.loads(out.read_text())
     out.unlink()
+    if deaths[0] != kills or os.environ.get("KILL_RESUME_VERBOSE"):
+        print(text[-3000:])
+        for row in db.execute("SELECT * FROM crashes"):
+            print("  crash:", row)
+        for row in db.execute("SELECT id, status, substr(feedback, 1, 300) FROM candidates WHERE status!='evaluated'"):
+            print("  not evaluated:", row)
+    got["kills"] = kills
     return (not dup and pending == 0 and deaths[0] == kills,
             f"worker kills={kills} deaths recorded={deaths[0]} (on a slot: {deaths[1]}) duplicates={len(dup)} "
             f"pending={pending} evaluated={got['evaluated']} best={got['best']['score']:.6f}"), got
 
 
-def _workers(controller: int) -> list[int]:
-    """The xdist worker processes under a controller (execnet starts them with ``python -c``)."""
-    children: dict[int, list[int]] = {}
-    cmd: dict[int, bytes] = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+def _dump_hang(controller: int, archive: Path) -> None:
+    """What a hung run was doing: its processes, the inner session's log, the archive's state."""
+    for pid in [controller, *_descendants(controller)]:
         try:
-            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmd[int(proc.name)] = (proc / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(proc.name))
-    found, todo = [], list(children.get(controller, []))
+            cmd = _cmdline(pid).replace(b"\0", b" ")[:150]
+            wchan = (Path("/proc") / str(pid) / "wchan").read_text()
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            print(f"  pid {pid} {state} {wchan}: {cmd.decode(errors='replace')}")
+        except OSError:
+            pass
+    db = sqlite3.connect(archive)
+    for (run_id,) in db.execute("SELECT id FROM runs"):
+        log = archive.parent / "runs" / run_id / "inner.log"
+        print(log.read_text(errors="replace")[-4000:] if log.exists() else f"  no {log}")
+    print("  runs:", db.execute("SELECT id, status, stop_reason FROM runs").fetchall())
+    print("  crashes:", db.execute("SELECT * FROM crashes").fetchall())
+    print("  rounds:", db.execute("SELECT round FROM rounds").fetchall())
+    print("  pending:", db.execute("SELECT id FROM candidates WHERE status='pending'").fetchall())
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            children.setdefault(_parent(int(proc.name)), []).append(int(proc.name))
+    out, todo = [], list(children.get(pid, []))
     while todo:
-        pid = todo.pop()
-        if b"execnet" in cmd.get(pid, b"") or b"exec(eval(" in cmd.get(pid, b""):
-            found.append(pid)
-        todo += children.get(pid, [])
-    return found
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out
+
+
+def _workers(controller: int) -> list[int]:
+    """The xdist worker processes under a controller (execnet starts them with ``python -c``), not
+    their children: a candidate's process, forked but not yet exec'd, still carries its worker's name."""
+    workers = [pid for pid in _descendants(controller) if b"exec(eval(" in _cmdline(pid)]
+    return [pid for pid in workers if _parent(pid) not in workers]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _has_run(archive: Path) -> bool:
@@ -143,7 +188,8 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("-n", type=int, default=0)
-    ap.add_argument("--max-delay", type=float, default=6.0)
+    ap.add_argument("--max-delay", type=float, default=None,
+                    help="latest kill, in seconds (default: 6; with --kill worker, 90%% of a clean run)")
     ap.add_argument("--kill", choices=("controller", "worker"), default="controller")
     args = ap.parse_args()
     if args.kill == "worker" and args.n < 2:
@@ -151,11 +197,16 @@ def main() -> None:
     run_trial = worker_trial if args.kill == "worker" else trial
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        ref = clean_run(args.context, Path(tmp), args.seed, args.n)
-        print(f"uninterrupted: evaluated={ref['evaluated']} best={ref['best']['score']:.6f}")
+        ref, secs = clean_run(args.context, Path(tmp), args.seed, args.n)
+        # Workers are killed while the run is surely going: within 90% of a clean run's time.
+        max_delay = args.max_delay or (0.9 * secs if args.kill == "worker" else 6.0)
+        print(f"uninterrupted: evaluated={ref['evaluated']} best={ref['best']['score']:.6f} in {secs:.1f} s")
         good = 0
         for k in range(args.trials):
-            (ok, text), got = run_trial(args.context, Path(tmp), args.seed, args.n, rng, args.max_delay)
+            for _ in range(5):  # a trial whose kills all came after the run ended tests nothing: again
+                (ok, text), got = run_trial(args.context, Path(tmp), args.seed, args.n, rng, max_delay)
+                if got.get("kills", 1):
+                    break
             same = got["best"] is not None and got["best"]["source"] == ref["best"]["source"] \
                 and got["best"]["score"] == ref["best"]["score"] and got["evaluated"] == ref["evaluated"]
             good += ok and same

@@ -198,6 +198,12 @@ def pytest_testnodedown(node, error) -> None:
         recorder.worker_down(node)
 
 
+def pytest_internalerror(excrepr, excinfo) -> None:
+    recorder = getattr(_RECORDER, "value", None)
+    if recorder is not None:
+        recorder.session_error(excinfo)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     recorder = getattr(_RECORDER, "value", None)
     if recorder is not None:

@@ -68,6 +68,7 @@ def _limit(limits: Limits):
 
 def run_limited(argv: Sequence[str], limits: Limits = Limits()) -> RunResult:
     """Run ``argv`` under ``limits``; never raises for the child's misbehaviour."""
+    cpu_before = _children_cpu()
     with tempfile.TemporaryDirectory(prefix="ps-run-") as tmp:
         with open(os.path.join(tmp, ".stdout"), "w+b") as out, open(os.path.join(tmp, ".stderr"), "w+b") as err:
             proc = subprocess.Popen(
@@ -88,7 +89,13 @@ def run_limited(argv: Sequence[str], limits: Limits = Limits()) -> RunResult:
     if timed_out:
         return RunResult(-9, "", stderr, f"timeout: still running after {limits.wall_seconds:g} s wall-clock")
     rc = proc.returncode
-    return RunResult(rc, stdout, stderr, _breach(rc, stderr, limits))
+    return RunResult(rc, stdout, stderr, _breach(rc, stderr, limits, _children_cpu() - cpu_before))
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's reaped children: the delta over one run is that child's."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _kill_group(pgid: int) -> None:
@@ -102,14 +109,16 @@ def _tail(data: bytes, n: int = 4000) -> str:
     return data.decode(errors="replace")[-n:]
 
 
-def _breach(rc: int, stderr: str, limits: Limits) -> str | None:
+def _breach(rc: int, stderr: str, limits: Limits, cpu_used: float) -> str | None:
     if rc >= 0:
         if rc == 3 and "out of memory" in stderr:
             return f"memory: allocation failed under the {limits.address_space >> 20} MiB address-space limit"
         return None
     sig = -rc
-    if sig == signal.SIGXCPU or sig == signal.SIGKILL:
+    if sig == signal.SIGXCPU or sig == signal.SIGKILL and cpu_used >= int(limits.cpu_seconds) + 0.5:
         return f"timeout: CPU-time limit of {limits.cpu_seconds:g} s exceeded (signal {signal.Signals(sig).name})"
+    if sig == signal.SIGKILL:  # not the CPU limit (the kernel's): something outside, e.g. the OOM killer
+        return f"crash: killed by signal SIGKILL from outside the sandbox, after {cpu_used:.2f} s of CPU"
     if sig == signal.SIGXFSZ:
         return f"output flood: file size limit of {limits.file_size} bytes exceeded"
     if sig == signal.SIGSYS:

@@ -146,15 +146,18 @@ def test_unwritable_archive_is_a_clear_error(pytester, small_trace):
     assert "cannot open for writing" in res.stderr.str() and "--synth-archive" in res.stderr.str()
 
 
-def _crashy_context(pytester, small_trace, marks: Path, deaths: int) -> Path:
-    """A context whose rule kills its own xdist worker (SIGKILL) the first ``deaths`` times it sees r01c00."""
+def _crashy_context(pytester, small_trace, marks: Path, deaths: int, slot: str = "r01c00",
+                    delay: float = 0.0) -> Path:
+    """A context whose rule kills its own xdist worker (SIGKILL) the first ``deaths`` times it sees
+    ``slot``, ``delay`` seconds after starting on it."""
     ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 4, "parents": 2})
     (ctx / "test_crashy.py").write_text(
-        "import os, signal\nfrom pathlib import Path\n"
+        "import os, signal, time\nfrom pathlib import Path\n"
         "def test_crashy(candidate):\n"
         f"    marks = Path({str(marks)!r})\n"
-        f"    if candidate.id == 'r01c00' and len(marks.read_text()) < {deaths}:\n"
+        f"    if candidate.id == {slot!r} and len(marks.read_text()) < {deaths}:\n"
         "        marks.write_text(marks.read_text() + 'x')\n"
+        f"        time.sleep({delay})\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n")
     marks.write_text("")
     return ctx
@@ -176,6 +179,19 @@ def test_a_worker_killed_mid_round_has_its_slot_retried_once(pytester, small_tra
         ("r01c00", "killed by signal 9 (SIGKILL)")]
     assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
     assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+
+
+def test_a_death_at_the_end_of_a_round_does_not_strand_the_other_worker(pytester, small_trace, tmp_path):
+    """The worker on a round's last slot dies while the other already waits on the next round, which
+    can never be generated in this session: that worker lets go, and the fresh session runs both."""
+    marks = tmp_path / "deaths"
+    ctx = _crashy_context(pytester, small_trace, marks, deaths=1, slot="r01c03", delay=2.0)
+    res = synth(pytester, ctx, "-n", "2", "--synth-report", "none", timeout=120)
+    assert res.ret == 0, res.stdout.str()
+    res.stdout.fnmatch_lines(["*died while running r01c03*retrying it once*"])
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status!='evaluated'").fetchone()[0] == 0
 
 
 def test_a_second_death_marks_the_candidate_failed_with_the_reason(pytester, small_trace, tmp_path):
@@ -219,6 +235,21 @@ def test_a_session_that_dies_without_a_culprit_stops_with_a_resume_hint(pytester
     db = sqlite3.connect(pytester.path / "a.sqlite")
     assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")] == [0, 1, 2, 3]
     assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+
+
+def test_workers_that_cannot_start_stop_the_run_after_a_few_fresh_sessions(pytester, small_trace):
+    """A gateway whose worker dies while starting fails xdist's whole session (an INTERNALERROR, no
+    report to blame): each counts as a lost worker and gets a fresh session, up to a limit, then the
+    run stops with the reason and the resume command."""
+    ctx = make_context(pytester, small_trace)
+    res = synth(pytester, ctx, "--tx", "popen//python=/bin/false", "--synth-report", "none", timeout=120)
+    assert res.ret == 1, res.stdout.str()
+    res.stdout.fnmatch_lines(["*the inner session lost a worker (a worker could not start or was cut off (*"
+                              "*carrying on in a fresh session*"])
+    res.stdout.fnmatch_lines(["*the inner session ended (exit 3) after losing 4 workers (last: a worker could not "
+                              "start*", "*Resume with: --synth-resume*"])
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    assert db.execute("SELECT COUNT(*), COUNT(candidate_id) FROM crashes").fetchone() == (4, 0)
 
 
 @pytest.fixture

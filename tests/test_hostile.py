@@ -71,6 +71,17 @@ def test_environment_is_empty_in_the_sandbox(template, monkeypatch):
     assert re.findall(r"^(\w+)=", res.stdout, re.M) == ["PATH", "HOME", "TMPDIR"]
 
 
+def test_a_kill_from_outside_is_not_called_a_timeout():
+    """SIGKILL is also how the CPU-time limit ends a child; the feedback tells the two apart by the CPU
+    the child used, so a candidate killed by the OOM killer (or a person) is not blamed for looping."""
+    from pytest_policysmith.sandbox import Limits, run_limited
+
+    res = run_limited(["/bin/sh", "-c", "kill -9 $$"])
+    assert res.breach.startswith("crash: killed by signal SIGKILL from outside the sandbox"), res.breach
+    spin = run_limited(["/bin/sh", "-c", "while :; do :; done"], Limits(cpu_seconds=1, wall_seconds=20))
+    assert spin.breach.startswith("timeout: CPU-time limit of 1 s exceeded"), spin.breach
+
+
 def test_legitimate_features_run_under_the_filter(template):
     """Every seed, with every harness feature (percentiles sort with qsort, which asks sysinfo),
     runs under the seccomp filter on a cache big enough for the full percentile sample."""

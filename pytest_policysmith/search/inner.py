@@ -28,6 +28,7 @@ RULE = "policysmith_rule"
 EVAL = "policysmith_evaluation"
 FAILED_HERE: set[str] = set()  # candidates that failed a rule in this process
 POLL = (0.002, 0.05)  # first and longest wait between looks at the archive
+NEXT_SESSION = "a worker died in this session; this slot runs in the controller's next one"
 
 
 class SlotSource:
@@ -59,6 +60,9 @@ class SlotSource:
             status = (self._archive.run(self.spec.run_id) or {}).get("status")
             if status not in ("running", None):
                 return f"the run is {status}"
+            if len(self._archive.crashes(self.spec.run_id)) > self.spec.deaths_before:
+                # This session is ending, and the round may wait on the dead worker's slot.
+                return NEXT_SESSION
             time.sleep(wait)
             wait = min(wait * 2, POLL[1])
         row = self._archive.candidate_at(self.spec.run_id, round_no, idx, attempt)
@@ -122,6 +126,7 @@ class Recorder:
 
     def __init__(self, archive: Archive, stepper: Stepper):
         self.archive, self.stepper, self.run_id = archive, stepper, stepper.run_id
+        self.deferred: set[str] = set()  # slots left for the next session (see NEXT_SESSION)
 
     def __call__(self, report: pytest.TestReport) -> None:
         slot = crashed_slot(report)
@@ -133,8 +138,10 @@ class Recorder:
         if cid is None:
             return
         if rule == "evaluate":
+            if report.skipped and NEXT_SESSION in str(report.longrepr):
+                self.deferred.add(cid)  # its round may appear before teardown: it must stay pending
             self._evaluation(report, cid, props)
-            if report.when == "teardown":
+            if report.when == "teardown" and cid not in self.deferred:
                 self.stepper.settle(cid)
                 self.stepper.advance()
         elif report.when == "call" or report.failed:
@@ -147,6 +154,13 @@ class Recorder:
     def worker_down(self, worker) -> None:
         """xdist lost a worker (before its crash report, if it was running a slot): record the death."""
         self.archive.record_crash(self.run_id, worker_name(worker), death_reason(worker))
+
+    def session_error(self, excinfo: pytest.ExceptionInfo) -> None:
+        """xdist gave up on its workers' gateways (a worker killed while starting, a host gone): that is
+        a worker death with nothing to blame, so the controller's next session tries again."""
+        if any("execnet" in str(entry.path) for entry in excinfo.traceback):
+            self.archive.record_crash(self.run_id, None, f"a worker could not start or was cut off "
+                                                         f"({excinfo.typename}: {excinfo.value})")
 
     def _blame(self, cid: str, worker) -> None:
         """The dead worker was running this slot: it stays pending (retried in the controller's next

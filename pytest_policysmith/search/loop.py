@@ -118,7 +118,6 @@ def _run_sessions(archive: Archive, run_id: str, template: Template, opts: Searc
         spec = _spec(archive, run_id, template, opts)
         if not spec.rounds:
             return
-        deaths_before = len(archive.crashes(run_id))
         res = run_inner(archive, spec, ctx.root, opts.workers, run_dir(archive.path, run_id) / "inner.log",
                         on_round, list(opts.inner_args))
         missing = [r for r, *_ in spec.rounds if r not in {x.round for x in archive.rounds(run_id)}]
@@ -128,11 +127,12 @@ def _run_sessions(archive: Archive, run_id: str, template: Template, opts: Searc
         if stop_reason:
             say(f"policysmith: stopped before round {missing[0]}: {stop_reason}; everything done so far is kept")
             return
-        deaths = archive.crashes(run_id)[deaths_before:]
+        deaths = archive.crashes(run_id)[spec.deaths_before:]
         blameless += sum(cid is None for cid, _, _ in deaths)
         if not deaths or blameless > MAX_BLAMELESS_DEATHS:
             archive.set_run_status(run_id, "interrupted")  # on a full disk this says so instead
-            raise SearchError(f"run {run_id}: the inner session ended (exit {res.returncode}) before round "
+            why = f" after losing {blameless} workers (last: {deaths[-1][2]})" if deaths else ""
+            raise SearchError(f"run {run_id}: the inner session ended (exit {res.returncode}){why} before round "
                               f"{missing[0]} finished; everything before is in {archive.path}.\n"
                               f"Resume with: --synth-resume {run_id}\n--- inner session output (tail) ---\n"
                               f"{res.output_tail}")
@@ -142,7 +142,8 @@ def _run_sessions(archive: Archive, run_id: str, template: Template, opts: Searc
 
 def _death_line(archive: Archive, run_id: str, cid: str | None, worker: str | None, reason: str) -> str:
     if cid is None:
-        return f"worker {worker or '?'} died between slots ({reason}); carrying on in a fresh session"
+        who = f"worker {worker} died between slots" if worker else "the inner session lost a worker"
+        return f"{who} ({reason}); carrying on in a fresh session"
     row = archive.candidate(run_id, cid)
     fate = ("retrying it once in a fresh session" if row is not None and row.status == "pending" else
             "second death, so it is marked an error; the run carries on in a fresh session")
@@ -203,7 +204,8 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
         slots = gen[0] if gen else len(template.seeds()) if r == 0 else opts.candidates
         rounds.append((r, slots, 1 if r == 0 else 1 + opts.repairs))
     return InnerSpec(run_id, str(archive.path), [str(d) for d in opts.traces_dirs], rounds, opts.generator,
-                     opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options))
+                     opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options),
+                     deaths_before=len(archive.crashes(run_id)))
 
 
 def _best_baseline_score(ctx: Context, baselines: dict[str, dict]) -> tuple[str, float]:

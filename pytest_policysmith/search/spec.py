@@ -40,6 +40,7 @@ class InnerSpec:
     candidates: int
     parents: int
     generator_options: dict | None = None
+    deaths_before: int = 0  # worker deaths recorded in the run before this session started
 
     def slots(self) -> list[str]:
         return [slot_id(r, i, a) for r, n, attempts in self.rounds for a in range(attempts) for i in range(n)]
