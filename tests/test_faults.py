@@ -306,6 +306,23 @@ def test_a_full_disk_stops_the_run_clearly_and_loses_nothing(pytester, small_tra
     db.close()
 
 
+def test_an_archive_on_a_read_only_disk_is_a_clear_error_and_stays_whole(pytester, small_trace, small_disk):
+    """The archive's filesystem turns read-only between runs: the next run is refused up front, naming
+    the file and the fix, and the runs already in the archive are untouched."""
+    ctx = make_context(pytester, small_trace)
+    archive = small_disk / "a.sqlite"
+    argv = ["--synthesize", str(ctx), "--synth-archive", str(archive), "-p", "no:cacheprovider", "--synth-report", "none"]
+    assert pytester.runpytest_subprocess(*argv, timeout=120).ret == 0
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    res = pytester.runpytest_subprocess(*argv, timeout=120)
+    assert res.ret == pytest.ExitCode.USAGE_ERROR, res.stdout.str()
+    err = res.stderr.str()
+    assert f"archive {archive}: cannot open for writing" in err and "read-only" in err, err
+    assert "choose a writable path with --synth-archive" in err
+    db = sqlite3.connect(f"file:{archive}?mode=ro&immutable=1", uri=True)
+    assert db.execute("SELECT status FROM runs").fetchall() == [("finished",)]
+
+
 def test_outputs_that_do_not_fit_on_disk_are_a_clear_error(pytester, small_trace, small_disk):
     """The run itself is stored; its JSON summary cannot be written (disk full): a clear error, and
     --synth-resume of the finished run writes it once there is space."""

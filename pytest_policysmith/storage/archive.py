@@ -7,6 +7,7 @@ controller reads them; a run killed at any point resumes from what was committed
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -99,6 +100,14 @@ class RoundRow:
     candidates: int
 
 
+def _read_only(path: Path) -> str:
+    """Why SQLite's "unable to open database file" happened, when the reason is a read-only mount."""
+    try:
+        return "; its filesystem is mounted read-only" if os.statvfs(path.parent).f_flag & os.ST_RDONLY else ""
+    except OSError:
+        return ""
+
+
 class Archive:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -107,7 +116,7 @@ class Archive:
             self.db = sqlite3.connect(str(self.path), timeout=BUSY_SECONDS, isolation_level=None)
             self._set_up()
         except (sqlite3.Error, OSError) as exc:
-            raise UsageError(f"archive {self.path}: cannot open for writing ({exc}); "
+            raise UsageError(f"archive {self.path}: cannot open for writing ({exc}{_read_only(self.path)}); "
                              "choose a writable path with --synth-archive") from exc
 
     def _set_up(self) -> None:
