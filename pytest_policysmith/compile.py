@@ -10,14 +10,13 @@ import functools
 import hashlib
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CompileError, UsageError
 from .paths import cache_dir
-from .storage.files import write_atomic
+from .storage.files import scratch_dir, write_atomic
 
 CFLAGS = ("-O2", "-std=gnu11", "-Wall", "-Wno-unused-parameter", "-Wno-unused-variable", "-Wno-unused-function")
 LIBS = ("-lm",)
@@ -61,7 +60,7 @@ def _compile(source: str, cc: str, flags: list[str], libs: list[str], kind: str,
     if out.exists():
         return Binary(out, key, 0.0, True)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ps-cc-") as tmp:
+    with scratch_dir("ps-cc-") as tmp:
         src = Path(tmp) / "candidate_harness.c"
         src.write_text(source)
         obj = Path(tmp) / "out"

@@ -16,9 +16,10 @@ import os
 import resource
 import signal
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from typing import Sequence
+
+from .storage.files import scratch_dir
 
 OUTPUT_LIMIT = 1 << 20
 
@@ -69,7 +70,7 @@ def _limit(limits: Limits):
 def run_limited(argv: Sequence[str], limits: Limits = Limits()) -> RunResult:
     """Run ``argv`` under ``limits``; never raises for the child's misbehaviour."""
     cpu_before = _children_cpu()
-    with tempfile.TemporaryDirectory(prefix="ps-run-") as tmp:
+    with scratch_dir("ps-run-") as tmp:
         with open(os.path.join(tmp, ".stdout"), "w+b") as out, open(os.path.join(tmp, ".stderr"), "w+b") as err:
             proc = subprocess.Popen(
                 list(argv), cwd=tmp, env={"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp},

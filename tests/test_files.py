@@ -1,12 +1,17 @@
-"""The one atomic write: old or new content, never half, and no temporary file left on failure."""
+"""The one atomic write (old or new content, never half, no temporary left on failure), and scratch
+folders that a killed process leaves are swept by the next one."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from pytest_policysmith.storage.files import write_atomic
+from pytest_policysmith.storage import files
+from pytest_policysmith.storage.files import scratch_dir, write_atomic
 
 
 def test_write_atomic_replaces_whole_files(tmp_path):
@@ -30,3 +35,21 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     assert err.value.filename == str(dest)  # the file meant, not the temporary
     assert dest.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_scratch_folders_of_dead_processes_are_swept(monkeypatch, tmp_path):
+    """A SIGKILLed worker cannot remove its sandbox folder; the next process that makes one does."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    files._sweep_dead.cache_clear()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f"ps-test-{gone.pid}-abc"
+    live = tmp_path / f"ps-test-{os.getppid()}-def"
+    other = tmp_path / "ps-testimony"
+    for d in (dead, live, other):
+        d.mkdir()
+        (d / "f").write_text("x")
+    with scratch_dir("ps-test-") as mine:
+        assert Path(mine).name.startswith(f"ps-test-{os.getpid()}-")
+        assert not dead.exists() and live.exists() and other.exists()
+    assert not Path(mine).exists()

@@ -12,12 +12,12 @@ import ctypes
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..errors import ArchiveWriteError
 from ..storage.archive import Archive, RoundRow
 from .spec import InnerSpec
 
@@ -57,26 +57,29 @@ def run_inner(archive: Archive, spec: InnerSpec, ctx_root: Path, workers: int, l
               on_round: Callable[[RoundRow], None], extra: list[str] | None = None) -> InnerResult:
     """Run the inner session to its end; its verbose pytest output goes to ``log_path``."""
     seen = {r.round for r in archive.rounds(spec.run_id)}
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="ps-inner-") as tmp:
-        spec_path = Path(tmp) / "spec.json"
+    spec_path = log_path.with_name("inner-spec.json")  # beside the log: a kill leaves nothing in /tmp
+    try:
         spec.dump(spec_path)
-        with open(log_path, "a") as log:
-            proc = subprocess.Popen(inner_argv(ctx_root, spec_path, workers, extra or []), stdout=log,
-                                    stderr=subprocess.STDOUT, cwd=str(ctx_root), preexec_fn=_die_with_parent)
-            try:
-                while True:
-                    done = proc.poll() is not None
-                    for row in archive.rounds(spec.run_id):
-                        if row.round not in seen:
-                            seen.add(row.round)
-                            on_round(row)
-                    if done:
-                        break
-                    time.sleep(0.1)
-            except BaseException:
-                _stop(proc)
-                raise
+        log = open(log_path, "a")
+    except OSError as exc:
+        raise ArchiveWriteError(f"run folder {log_path.parent}: cannot write the inner session's files "
+                                f"({exc.strerror or exc}); everything committed before is intact") from exc
+    with log:
+        proc = subprocess.Popen(inner_argv(ctx_root, spec_path, workers, extra or []), stdout=log,
+                                stderr=subprocess.STDOUT, cwd=str(ctx_root), preexec_fn=_die_with_parent)
+        try:
+            while True:
+                done = proc.poll() is not None
+                for row in archive.rounds(spec.run_id):
+                    if row.round not in seen:
+                        seen.add(row.round)
+                        on_round(row)
+                if done:
+                    break
+                time.sleep(0.1)
+        except BaseException:
+            _stop(proc)
+            raise
     tail = log_path.read_text(errors="replace")[-3000:]
     return InnerResult(proc.returncode, tail)
 

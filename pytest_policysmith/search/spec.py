@@ -13,6 +13,8 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..storage.files import write_atomic
+
 SLOT = re.compile(r"r(\d+)c(\d+)(?:a(\d+))?")
 
 
@@ -46,7 +48,7 @@ class InnerSpec:
         return [slot_id(r, i, a) for r, n, attempts in self.rounds for a in range(attempts) for i in range(n)]
 
     def dump(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self)))
+        write_atomic(path, json.dumps(asdict(self)))
 
     def as_dict(self) -> dict:
         return asdict(self)
