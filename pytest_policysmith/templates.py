@@ -16,7 +16,8 @@ from typing import Iterable
 
 import jinja2
 
-from .errors import UsageError
+from .checking.preprocessor import directive_line
+from .errors import CompileError, UsageError
 from .paths import package_templates_dirs
 
 REQUIRED_KEYS = ("name", "domain", "language", "function", "harness", "inputs")
@@ -62,7 +63,15 @@ class Template:
         )
 
     def render(self, body: str, candidate_name: str = "candidate", **extra) -> str:
-        """The harness with ``body`` inside; ``#line`` directives map errors to the body's lines."""
+        """The harness with ``body`` inside; ``#line`` directives map errors to the body's lines.
+
+        A body with a preprocessor directive is refused here, so no compiler ever reads a file
+        it names (and quotes it back into feedback)."""
+        line = directive_line(body)
+        if line is not None:
+            raise CompileError(f"not compiled: line {line} of the candidate holds a preprocessor directive "
+                               f"(#include, #define, %:include, ...), which candidates may not use",
+                               body.splitlines()[line - 1].strip()[:200] if line <= len(body.splitlines()) else "")
         needs = {k: bool(p.search(body)) for k, p in FEATURE_PATTERNS.items()}
         try:
             text = self._env().get_template(self.harness).render(

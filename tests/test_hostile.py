@@ -15,6 +15,7 @@ from pytest_policysmith.checking.candidate import CHECK_LIMITS, tiny_trace
 from pytest_policysmith.checking.rules import static_violations
 from pytest_policysmith.errors import CompileError
 
+ROOT = Path(__file__).resolve().parents[1]
 CORPUS = sorted((Path(__file__).parent / "hostile").glob("*.c"))
 PWNED = Path("/tmp/policysmith-pwned")
 
@@ -39,8 +40,9 @@ def test_sandbox_contains_it(path, template):
     PWNED.unlink(missing_ok=True)
     t0 = time.monotonic()
     if "compile" in want:
-        with pytest.raises(CompileError):
+        with pytest.raises(CompileError) as err:
             build(template, path.read_text(), path.stem)
+        assert "root:" not in str(err.value), "a host file's contents reached the feedback"
         return
     binary = build(template, path.read_text(), path.stem)
     with pytest.raises(SimulationError) as err:
@@ -59,6 +61,20 @@ def _running(exe: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "templates").iterdir() if p.is_dir()))
+def test_no_template_hands_a_directive_to_its_compiler(name):
+    """gcc and clang quote an included file in their errors, and errors are feedback for the LLM: the
+    one render step refuses a directive before any compiler runs, for every domain."""
+    from pytest_policysmith.templates import load_template
+
+    tpl = load_template(str(ROOT / "templates" / name))
+    body = next(iter(tpl.seeds().values()))
+    for trick in ('#include "/etc/passwd"', "%:include </etc/passwd>", 'x = "/*";\n#include "/etc/passwd"\n// */'):
+        with pytest.raises(CompileError, match="preprocessor directive"):
+            tpl.render(trick + "\n" + body)
+    tpl.render("// #1 idea: frequency\n" + body)  # a '#' in a comment is no directive
 
 
 def test_environment_is_empty_in_the_sandbox(template, monkeypatch):

@@ -10,9 +10,11 @@ import re
 
 from ..generators.expr import strip_comments
 from ..templates import Template
+from .preprocessor import directive_line
+
+PREPROCESSOR = "preprocessor directives (#include, #define, ...) are not allowed"
 
 FORBIDDEN = [
-    (re.compile(r"#"), "preprocessor directives (#include, #define, ...) are not allowed"),
     (re.compile(r"\b(asm|__asm__|__asm)\b"), "inline assembly is not allowed"),
     (re.compile(r"\b__attribute__\b"), "__attribute__ is not allowed"),
     (re.compile(r"\b(static|extern|register|volatile|_Thread_local)\b"), "storage classes (static/global state) are not allowed"),
@@ -36,6 +38,8 @@ def static_violations(source: str, template: Template) -> list[str]:
     """Every rule the body breaks, as sentences naming the offending text; [] when clean."""
     text = strip_comments(source)
     problems = [msg for rx, msg in FORBIDDEN if rx.search(text)]
+    if directive_line(source) is not None:
+        problems.append(PREPROCESSOR)
     arrays = {n[:-3] for n in template.input_names if n.endswith("[i]")}
     if LOOPS.search(text) and not arrays:
         problems.append("loops are not allowed")

@@ -1,0 +1,3 @@
+// expect: static=preprocessor | compile=error
+%:include </etc/passwd>
+return now;

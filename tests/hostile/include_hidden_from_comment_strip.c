@@ -1,0 +1,5 @@
+// expect: static=preprocessor | compile=error
+double x = "/*";
+#include "/etc/passwd"
+// */
+return now;
