@@ -118,6 +118,37 @@ def test_unknown_trace_fails_before_any_work(pytester, small_trace):
     assert not (pytester.path / "a.sqlite").exists()
 
 
+def test_corrupted_trace_fails_before_any_work(pytester, small_trace):
+    """A trace cut short mid-frame: a usage error that names the file, and no run is started."""
+    bad = pytester.path / "cut.oracleGeneral.bin.zst"
+    bad.write_bytes(small_trace.read_bytes()[: small_trace.stat().st_size // 2])
+    ctx = make_context(pytester, small_trace, traces=[str(bad)])
+    res = synth(pytester, ctx)
+    assert res.ret == pytest.ExitCode.USAGE_ERROR, res.stdout.str()
+    assert str(bad) in res.stderr.str()
+    assert not (pytester.path / "a.sqlite").exists()
+
+
+def test_template_that_renders_invalid_code_fails_before_any_work(pytester, small_trace):
+    """A harness with a C error is the template's fault: said up front with the compiler's words,
+    instead of every seed failing round 0."""
+    import shutil
+
+    from helpers import ROOT
+
+    tpl = pytester.path / "broken_template"
+    shutil.copytree(ROOT / "templates" / "cache_priority", tpl)
+    harness = tpl / "harness.c.j2"
+    harness.write_text(harness.read_text().replace("int main(", "int main(int oops oops, ", 1))
+    ctx = make_context(pytester, small_trace, template=str(tpl))
+    res = synth(pytester, ctx)
+    assert res.ret == pytest.ExitCode.USAGE_ERROR, res.stdout.str()
+    err = res.stderr.str()
+    assert f"template {tpl}: seed" in err and "does not compile in the harness harness.c.j2" in err, err
+    assert "error:" in err  # gcc's own message
+    assert not (pytester.path / "a.sqlite").exists()
+
+
 def test_option_out_of_range(pytester, small_trace):
     ctx = make_context(pytester, small_trace)
     res = synth(pytester, ctx, "--synth-rounds", "0")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..context import Context
-from ..errors import UsageError
+from ..errors import CompileError, UsageError
 from ..paths import CACHE_ENV
 from ..reporting.summary import summary_dict, write_json
 from ..storage.policies import accept
@@ -26,13 +26,26 @@ def prepare(ps, args: list[Path]) -> None:
     template = ps.template_for(ctx)
     if not template.seeds():
         raise UsageError(f"template {template.root}: no seeds/*.c to start the search from")
-    template.render(next(iter(template.seeds().values())))  # a template that does not render fails here
     try:
         domains.workloads(ctx, ps.traces_dirs)  # unknown or corrupt traces, or a machine without BPF, fail here
+        _check_harness(ctx, template)
     except OSError as exc:  # e.g. no space for the converted trace in the cache
         raise UsageError(f"{exc.filename or 'the cache'}: {exc.strerror or exc}; free space there, or point "
                          f"{CACHE_ENV} at a folder with room") from exc
     ps.context, ps.template, ps.options = ctx, template, _options(ps, ctx)
+
+
+def _check_harness(ctx: Context, template) -> None:
+    """Render and compile the first seed: a harness that renders invalid code is the template's fault,
+    and is said before any work, not as every seed failing round 0."""
+    from .. import domains
+
+    name, source = next(iter(template.seeds().items()))
+    try:
+        domains.build(ctx, template, source, f"seed_{name}")
+    except CompileError as exc:
+        raise UsageError(f"template {template.root}: seed {name}.c does not compile in the harness "
+                         f"{template.harness}; fix the template (its seeds are assumed correct):\n{exc}") from None
 
 
 def _generator_options(opt, generator: str) -> dict:
