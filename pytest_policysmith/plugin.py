@@ -90,6 +90,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         ctx = ps.context_for(Path(session.config.args[0]))
         _RECORDER.value = Recorder(archive, Stepper(archive, ps.inner, ps.template_for(ctx)))
         _RECORDER.value.stepper.advance()
+        if ps.inner.inflight:
+            from .search.deaths import InFlight
+
+            _INFLIGHT.value = InFlight(ps.inner.inflight)
     if ps.is_controller:
         from .search.controller import prepare
 
@@ -198,6 +202,16 @@ def pytest_testnodedown(node, error) -> None:
         recorder.worker_down(node)
 
 
+def pytest_runtest_logstart(nodeid: str, location) -> None:
+    if _INFLIGHT.value is not None:
+        _INFLIGHT.value.start(nodeid)
+
+
+def pytest_runtest_logfinish(nodeid: str, location) -> None:
+    if _INFLIGHT.value is not None:
+        _INFLIGHT.value.finish()
+
+
 def pytest_internalerror(excrepr, excinfo) -> None:
     recorder = getattr(_RECORDER, "value", None)
     if recorder is not None:
@@ -222,6 +236,10 @@ class _SESSION:
 
 class _RECORDER:
     value = None
+
+
+class _INFLIGHT:
+    value = None  # a worker-less inner session's slot in flight (search/deaths.py)
 
 
 def _is_run_failure(exc: Exception) -> bool:

@@ -163,15 +163,20 @@ def _crashy_context(pytester, small_trace, marks: Path, deaths: int, slot: str =
     return ctx
 
 
-def test_a_worker_killed_mid_round_has_its_slot_retried_once(pytester, small_trace, tmp_path):
-    """kill -9 of the xdist worker running r01c00: a fresh session runs that slot again and the run
-    finishes with every candidate settled, none evaluated twice."""
+WORKERS = pytest.mark.parametrize("workers, who", [(["-n", "2"], "worker gw?"), ([], "the inner session")],
+                                  ids=["xdist", "no-xdist"])
+
+
+@WORKERS
+def test_a_process_killed_mid_round_has_its_slot_retried_once(pytester, small_trace, tmp_path, workers, who):
+    """kill -9 of the process running r01c00 (an xdist worker, or the worker-less inner session): a fresh
+    session runs that slot again and the run finishes with every candidate settled, none evaluated twice."""
     marks = tmp_path / "deaths"
     ctx = _crashy_context(pytester, small_trace, marks, deaths=1)
-    res = synth(pytester, ctx, "-n", "2", "--synth-report", "none", timeout=180)
+    res = synth(pytester, ctx, *workers, "--synth-report", "none", timeout=180)
     assert res.ret == 0, res.stdout.str()
     assert marks.read_text() == "x"
-    res.stdout.fnmatch_lines(["*worker gw? died while running r01c00 (killed by signal 9 (SIGKILL)); "
+    res.stdout.fnmatch_lines([f"*{who} died while running r01c00 (killed by signal 9 (SIGKILL)); "
                               "retrying it once in a fresh session*"])
     db = sqlite3.connect(pytester.path / "a.sqlite")
     assert db.execute("SELECT status FROM candidates WHERE id='r01c00'").fetchone()[0] == "evaluated"
@@ -194,16 +199,18 @@ def test_a_death_at_the_end_of_a_round_does_not_strand_the_other_worker(pytester
     assert db.execute("SELECT COUNT(*) FROM candidates WHERE status!='evaluated'").fetchone()[0] == 0
 
 
-def test_a_second_death_marks_the_candidate_failed_with_the_reason(pytester, small_trace, tmp_path):
-    """r01c00 kills its worker every time: after the second death it is an error that says so, and the
+@WORKERS
+def test_a_second_death_marks_the_candidate_failed_with_the_reason(pytester, small_trace, tmp_path, workers, who):
+    """r01c00 kills its process every time: after the second death it is an error that says so, and the
     run carries on to the end."""
     marks = tmp_path / "deaths"
     ctx = _crashy_context(pytester, small_trace, marks, deaths=99)
-    res = synth(pytester, ctx, "-n", "2", "--synth-report", "none", "--synth-json", "s.json", timeout=180)
+    res = synth(pytester, ctx, *workers, "--synth-report", "none", "--synth-json", "s.json", timeout=180)
     assert res.ret == 0, res.stdout.str()
     assert marks.read_text() == "xx"
-    res.stdout.fnmatch_lines(["*died while running r01c00*retrying it once*",
-                              "*died while running r01c00 (killed by signal 9 (SIGKILL)); second death, so it is marked an error*"])
+    res.stdout.fnmatch_lines([f"*{who} died while running r01c00*retrying it once*",
+                              f"*{who} died while running r01c00 (killed by signal 9 (SIGKILL)); second death, so it "
+                              "is marked an error*"])
     db = sqlite3.connect(pytester.path / "a.sqlite")
     status, feedback = db.execute("SELECT status, feedback FROM candidates WHERE id='r01c00'").fetchone()
     assert status == "error" and "died 2 times" in feedback and "SIGKILL" in feedback
@@ -214,17 +221,18 @@ def test_a_second_death_marks_the_candidate_failed_with_the_reason(pytester, sma
 
 
 def test_a_session_that_dies_without_a_culprit_stops_with_a_resume_hint(pytester, small_trace, tmp_path):
-    """The inner session itself killed (no slot to blame): the run stops with the resume command, keeps what
-    was done, and --synth-resume finishes it."""
+    """The inner session itself killed between items (no slot to blame): the run stops with the resume
+    command, keeps what was done, and --synth-resume finishes it."""
     ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 4, "parents": 2})
     mark = tmp_path / "killed"
-    (ctx / "test_killer.py").write_text(
-        "import os, signal\nfrom pathlib import Path\n"
-        "def test_killer(candidate):\n"
+    (ctx / "conftest.py").write_text((ctx / "conftest.py").read_text() + (
+        "import os, signal, pytest\nfrom pathlib import Path\n"
+        "@pytest.hookimpl(trylast=True)\n"  # after the plugin marked the item finished
+        "def pytest_runtest_logfinish(nodeid, location):\n"
         f"    mark = Path({str(mark)!r})\n"
-        "    if candidate.id == 'r01c00' and not mark.exists():\n"
+        "    if 'policysmith_evaluate[r01c00]' in nodeid and not mark.exists():\n"
         "        mark.touch()\n"
-        "        os.kill(os.getpid(), signal.SIGKILL)\n")  # without -n: the inner session itself
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"))  # without -n: the inner session itself
     argv = ["--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider",
             "--synth-report", "none"]
     res = pytester.runpytest_subprocess(*argv, timeout=120)

@@ -19,7 +19,7 @@ from ..cache.simulator import SimulationError
 from ..checking.candidate import Candidate
 from ..checking.feedback import feedback_from_report, trim
 from ..storage.archive import Archive
-from .deaths import DEATHS_ALLOWED, crashed_slot, death_reason, give_up_text, worker_name
+from .deaths import blame, crashed_slot, death_reason, worker_name
 from .spec import InnerSpec, parse_slot
 from .stepper import Stepper
 
@@ -165,11 +165,7 @@ class Recorder:
     def _blame(self, cid: str, worker) -> None:
         """The dead worker was running this slot: it stays pending (retried in the controller's next
         session) until its last allowed death, which settles it as an error with the reason."""
-        deaths, reason = self.archive.blame_crash(self.run_id, worker_name(worker), cid)
-        row = self.archive.candidate(self.run_id, cid)
-        if deaths >= DEATHS_ALLOWED and row is not None and row.status == "pending":
-            self.archive.record_evaluation(self.run_id, cid, "error", None, None, give_up_text(deaths, reason),
-                                           0.0, 0.0)
+        if blame(self.archive, self.run_id, worker_name(worker), cid):
             self.stepper.advance()
 
     def _evaluation(self, report: pytest.TestReport, cid: str, props: dict) -> None:

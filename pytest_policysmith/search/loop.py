@@ -22,6 +22,7 @@ from ..errors import ArchiveWriteError, UsageError
 from ..reporting.llm import llm_block
 from ..storage.archive import Archive, CandidateRow, RoundRow
 from ..templates import Template
+from .deaths import INNER, InFlight, blame, signal_text
 from .driver import run_inner
 from .spec import InnerSpec
 
@@ -111,15 +112,20 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
 
 def _run_sessions(archive: Archive, run_id: str, template: Template, opts: SearchOptions, ctx: Context,
                   on_round: Callable[[RoundRow], None], say: Callable[[str], None]) -> None:
-    """Run inner sessions until every round is done. A session that a dying xdist worker ended
-    is followed by a fresh one, in which that worker's slot runs again (see ``deaths.py``)."""
+    """Run inner sessions until every round is done. A session that a dying xdist worker ended (or
+    that died itself, without workers) is followed by a fresh one, in which the slot being run when
+    it died runs again (see ``deaths.py``)."""
     blameless = 0  # deaths of workers between slots (nothing to retry): a few are tolerated
     while True:
         spec = _spec(archive, run_id, template, opts)
         if not spec.rounds:
             return
+        if spec.inflight:
+            InFlight(spec.inflight).reset()
         res = run_inner(archive, spec, ctx.root, opts.workers, run_dir(archive.path, run_id) / "inner.log",
                         on_round, list(opts.inner_args))
+        if spec.inflight:
+            _blame_inner_death(archive, run_id, InFlight(spec.inflight).slot(), res.returncode)
         missing = [r for r, *_ in spec.rounds if r not in {x.round for x in archive.rounds(run_id)}]
         stop_reason = (archive.run(run_id) or {}).get("stop_reason")
         if not missing:
@@ -140,6 +146,13 @@ def _run_sessions(archive: Archive, run_id: str, template: Template, opts: Searc
             say(f"policysmith: {_death_line(archive, run_id, cid, worker, reason)}")
 
 
+def _blame_inner_death(archive: Archive, run_id: str, slot: str | None, returncode: int) -> None:
+    """A worker-less inner session killed by a signal while running a slot: that slot is to blame."""
+    if returncode < 0 and slot is not None:
+        archive.record_crash(run_id, INNER, signal_text(returncode))
+        blame(archive, run_id, INNER, slot)
+
+
 def _death_line(archive: Archive, run_id: str, cid: str | None, worker: str | None, reason: str) -> str:
     if cid is None:
         who = f"worker {worker} died between slots" if worker else "the inner session lost a worker"
@@ -147,7 +160,8 @@ def _death_line(archive: Archive, run_id: str, cid: str | None, worker: str | No
     row = archive.candidate(run_id, cid)
     fate = ("retrying it once in a fresh session" if row is not None and row.status == "pending" else
             "second death, so it is marked an error; the run carries on in a fresh session")
-    return f"worker {worker or '?'} died while running {cid} ({reason}); {fate}"
+    who = "the inner session" if worker == INNER else f"worker {worker or '?'}"
+    return f"{who} died while running {cid} ({reason}); {fate}"
 
 
 def _kept(archive: Archive, run_id: str) -> str:
@@ -205,7 +219,14 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
         rounds.append((r, slots, 1 if r == 0 else 1 + opts.repairs))
     return InnerSpec(run_id, str(archive.path), [str(d) for d in opts.traces_dirs], rounds, opts.generator,
                      opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options),
-                     deaths_before=len(archive.crashes(run_id)))
+                     deaths_before=len(archive.crashes(run_id)), inflight=_inflight_path(archive, run_id, opts))
+
+
+def _inflight_path(archive: Archive, run_id: str, opts: SearchOptions) -> str | None:
+    """Only a worker-less inner session needs it: with xdist, its crash report names the slot."""
+    if opts.workers or "--tx" in opts.inner_args:
+        return None
+    return str(run_dir(archive.path, run_id) / "inner-inflight")
 
 
 def _best_baseline_score(ctx: Context, baselines: dict[str, dict]) -> tuple[str, float]:

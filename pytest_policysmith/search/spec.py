@@ -43,6 +43,7 @@ class InnerSpec:
     parents: int
     generator_options: dict | None = None
     deaths_before: int = 0  # worker deaths recorded in the run before this session started
+    inflight: str | None = None  # without xdist workers: the file naming the slot being run (deaths.InFlight)
 
     def slots(self) -> list[str]:
         return [slot_id(r, i, a) for r, n, attempts in self.rounds for a in range(attempts) for i in range(n)]
