@@ -48,6 +48,11 @@ def compile_c(source: str, cc: str = "gcc", flags: tuple[str, ...] = CFLAGS) -> 
     return _compile(source, cc, list(flags), list(LIBS), "bin")
 
 
+def compile_shared(source: str, cc: str = "gcc") -> Binary:
+    """Compile ``source`` to a shared object (a candidate that a compiled harness loads)."""
+    return _compile(source, cc, [*CFLAGS, "-shared", "-fPIC"], list(LIBS), "so")
+
+
 def compile_bpf(source: str, include_dir: Path, cc: str = "clang") -> Binary:
     """Compile BPF C (against ``include_dir/vmlinux.h``) to an object file for libbpf/bpftool."""
     ident = f"{include_dir / 'vmlinux.h'}:{(include_dir / 'vmlinux.h').stat().st_size}"

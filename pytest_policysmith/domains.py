@@ -29,14 +29,16 @@ def workloads(ctx: Context, dirs: Iterable[Path]) -> dict[str, dict]:
             for t in context_traces(ctx, dirs)}
 
 
-def evaluate(ctx: Context, template, source: str, name: str, dirs: Iterable[Path]) -> Evaluation:
+def evaluate(ctx: Context, template, source: str, name: str, dirs: Iterable[Path],
+             screen: float | None = None) -> Evaluation:
+    """The candidate's score; ``screen`` is a search round's bar for the cache cascade (tcp has none)."""
     if ctx.domain == "tcp":
         from .tcp.evaluator import evaluate as tcp_evaluate
 
         return tcp_evaluate(source, template, ctx, name)
     from .cache.evaluator import context_traces, evaluate as cache_evaluate
 
-    return cache_evaluate(source, template, ctx, context_traces(ctx, dirs), name)
+    return cache_evaluate(source, template, ctx, context_traces(ctx, dirs), name, screen)
 
 
 def baselines(ctx: Context, template, dirs: Iterable[Path], gate_only: bool = False) -> dict[str, dict]:
@@ -45,13 +47,13 @@ def baselines(ctx: Context, template, dirs: Iterable[Path], gate_only: bool = Fa
         from .tcp.evaluator import BASELINES, run_baselines as tcp_baselines
 
         return tcp_baselines(ctx, list(dict.fromkeys(ctx.gate)) if gate_only and ctx.gate else BASELINES)
-    from .cache.baselines import default_policies, run_baselines
+    from .cache.baselines import SEARCH_TIMEOUT, default_policies, run_baselines
     from .cache.evaluator import context_traces
     from .cache.simulator import resolve_capacity
 
     wanted = list(dict.fromkeys([*ctx.gate, "Belady"])) if gate_only else default_policies()
     return {t.name: run_baselines(t, resolve_capacity(ctx.cache_size, t, ctx.ignore_size), ctx.ignore_size,
-                                  template, wanted)
+                                  template, wanted, timeout=SEARCH_TIMEOUT, skip_timeouts=not gate_only)
             for t in context_traces(ctx, dirs)}
 
 

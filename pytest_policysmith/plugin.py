@@ -38,6 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--synth-prices", default=None, metavar="TOML", help="price table for --synth-max-cost")
     g.addoption("--synth-no-llm-cache", action="store_true",
                 help="do not reuse cached LLM replies (by default a rerun with the same seed costs nothing)")
+    g.addoption("--synth-simplify-rounds", type=int, default=8, metavar="N",
+                help="rounds after the search that drop terms, branches and digits the winner does not need "
+                     "(the score may worsen by at most 0.05%%); 0 keeps the raw winner (default 8)")
     g.addoption("--synth-seed", type=int, default=0, help="random seed; the same seed gives the same run (default 0)")
     g.addoption("--synth-archive", default=None, help="SQLite archive (default: <rootdir>/.policysmith/archive.sqlite)")
     g.addoption("--synth-resume", nargs="?", const="latest", default=None, metavar="RUN_ID",

@@ -108,6 +108,10 @@ class PolicysmithSession:
             self._slots = SlotSource(self.inner, self.template_for(ctx), ctx)
         return self._slots.get(slot)
 
+    def slot_screen(self, slot: str) -> float | None:
+        """Inner session: the cascade bar of the slot's round (None outside a search)."""
+        return self._slots.screen(slot) if self._slots is not None else None
+
     def candidate(self, cid: str, path: Path) -> Candidate:
         if self.inner is not None:
             return self.slot_candidate(cid, path)
@@ -116,11 +120,11 @@ class PolicysmithSession:
                 return cand
         raise LookupError(cid)
 
-    def evaluation(self, cand: Candidate) -> Evaluation:
+    def evaluation(self, cand: Candidate, screen: float | None = None) -> Evaluation:
         key = (cand.context.name, cand.id)
         if key not in self._evaluations:
             self._evaluations[key] = domains.evaluate(cand.context, cand.template, cand.source, cand.id,
-                                                      self.traces_dirs)
+                                                      self.traces_dirs, screen)
         return self._evaluations[key]
 
     def baselines(self, ctx: Context) -> dict[str, dict]:
@@ -132,7 +136,7 @@ class PolicysmithSession:
             return self._baselines[ctx.name]
 
     def validate_options(self) -> None:
-        for opt in ("synth_repairs", "synth_llm_retries"):
+        for opt in ("synth_repairs", "synth_llm_retries", "synth_simplify_rounds"):
             val = self.config.getoption(opt)
             if val is not None and val < 0:
                 raise UsageError(f"--{opt.replace('_', '-')} must be 0 or more, got {val}")

@@ -49,6 +49,7 @@ class Template:
     allowed_calls: tuple[str, ...] = ()
     declaration_file: str = "declaration.md.j2"
     sha256: str = ""
+    policy: str | None = None  # a second file holding only the candidate (compiled apart from the harness)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -62,8 +63,17 @@ class Template:
             keep_trailing_newline=True,
         )
 
+    def needs(self, body: str) -> dict[str, bool]:
+        """The harness features a body reads (compiled in only then)."""
+        return {k: bool(p.search(body)) for k, p in FEATURE_PATTERNS.items()}
+
+    def render_harness(self, needs: dict[str, bool]) -> str:
+        """The harness alone, for templates whose candidate is compiled apart (``policy``)."""
+        return self._render(self.harness, body="", candidate_name="", needs=needs)
+
     def render(self, body: str, candidate_name: str = "candidate", **extra) -> str:
-        """The harness with ``body`` inside; ``#line`` directives map errors to the body's lines.
+        """The candidate's source: ``body`` inside the ``policy`` file (or the harness, for one-file
+        templates); ``#line`` directives map errors to the body's lines.
 
         A body with a preprocessor directive is refused here, so no compiler ever reads a file
         it names (and quotes it back into feedback)."""
@@ -72,13 +82,14 @@ class Template:
             raise CompileError(f"not compiled: line {line} of the candidate holds a preprocessor directive "
                                f"(#include, #define, %:include, ...), which candidates may not use",
                                body.splitlines()[line - 1].strip()[:200] if line <= len(body.splitlines()) else "")
-        needs = {k: bool(p.search(body)) for k, p in FEATURE_PATTERNS.items()}
+        return self._render(self.policy or self.harness, body=body, candidate_name=candidate_name,
+                            needs=self.needs(body), **extra)
+
+    def _render(self, file: str, **values) -> str:
         try:
-            text = self._env().get_template(self.harness).render(
-                body=body, candidate_name=candidate_name, needs=needs, harness_line=0, function=self.function, **extra
-            )
+            text = self._env().get_template(file).render(harness_line=0, function=self.function, **values)
         except jinja2.TemplateError as exc:
-            raise UsageError(f"{self.root / self.harness}: template does not render: {exc}") from exc
+            raise UsageError(f"{self.root / file}: template does not render: {exc}") from exc
         lines = text.split("\n")
         for i, line in enumerate(lines):
             if line.startswith("#line 0 "):
@@ -133,7 +144,9 @@ def load_template(name: str, search: Iterable[Path] = ()) -> Template:
         if "name" not in item:
             raise UsageError(f"{manifest}: inputs[{k}] has no 'name'")
         inputs.append(Input(item["name"], item.get("doc", "")))
-    known = set(REQUIRED_KEYS) | {"allowed_calls", "declaration", "returns"}
+    if "policy" in data and not (root / data["policy"]).is_file():
+        raise UsageError(f"{manifest}: field 'policy' names {data['policy']!r}, which is not in {root}")
+    known = set(REQUIRED_KEYS) | {"allowed_calls", "declaration", "returns", "policy"}
     return Template(
         root=root,
         name=data["name"],
@@ -145,6 +158,7 @@ def load_template(name: str, search: Iterable[Path] = ()) -> Template:
         allowed_calls=tuple(data.get("allowed_calls", ())),
         declaration_file=data.get("declaration", "declaration.md.j2"),
         sha256=hash_folder(root),
+        policy=data.get("policy"),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

@@ -103,8 +103,8 @@ def test_object_larger_than_cache_is_a_miss_and_not_inserted(tmp_path, template)
 
 
 def test_features_compile_only_when_read(template):
-    plain = template.render("return now;")
-    rich = template.render("return now + obj.freq + ghost.hit + cache.age_p50;")
+    plain = template.render_harness(template.needs("return now;"))
+    rich = template.render_harness(template.needs("return now + obj.freq + ghost.hit + cache.age_p50;"))
     assert "#define PS_NEED_SKETCH 0" in plain and "#define PS_NEED_SKETCH 1" in rich
     assert "#define PS_NEED_PCT 1" in rich and "#define PS_NEED_GHOST 1" in rich
 

@@ -20,7 +20,8 @@ def test_synthesis_run_writes_summary(pytester, small_trace):
     for key in ("context", "run_id", "generator", "seed", "rounds", "candidates_per_round", "evaluated",
                 "passed_checks", "failed_checks", "wall_seconds", "best", "baselines", "rounds_log"):
         assert key in out
-    assert out["generator"] == "evolve" and out["rounds"] == 2 and len(out["rounds_log"]) == 3
+    assert out["generator"] == "evolve" and out["rounds"] == 2
+    assert [r["round"] for r in out["rounds_log"]][:3] == [0, 1, 2]  # then the simplification rounds
     assert out["evaluated"] >= 10  # the seeds, at least
     seeds = [r for r in out["rounds_log"] if r["round"] == 0][0]["best_score"]
     assert out["best"]["score"] <= seeds

@@ -47,6 +47,11 @@ RAND_DEPENDENT = ("LeCaR", "Cacheus", "LHD", "Random", "LRUProb", "FlashProb")
 # Run through the priority template: name -> seed file stem.
 TEMPLATE_POLICIES = {"MRU": "mru", "CR-LFU": "crlfu", "SR-LRU": "srlru"}
 DEFAULT_TIMEOUT = 600.0
+SEARCH_TIMEOUT = 120.0  # baselines shown beside a search: a slower one is reported as a timeout
+
+
+class BaselineTimeout(UsageError):
+    """A libCacheSim policy that did not finish in time on a workload (LFUDA crawls on some)."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,12 @@ def run_baselines(
     policies: list[str] | None = None,
     jobs: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    skip_timeouts: bool = False,
 ) -> dict[str, BaselineResult]:
-    """Results by policy name, in the order asked; cached results are reused."""
+    """Results by policy name, in the order asked; cached results are reused.
+
+    With ``skip_timeouts`` a policy slower than ``timeout`` is left out of the result (the
+    caller reports it as a timeout) instead of raising :class:`BaselineTimeout`."""
     policies = policies or default_policies()
     known = set(default_policies(include_slow=True))
     unknown = [p for p in policies if p not in known]
@@ -93,7 +102,7 @@ def run_baselines(
         raise UsageError(f"unknown baseline policy {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     results: dict[str, BaselineResult] = {}
 
-    def one(policy: str) -> tuple[str, BaselineResult]:
+    def one(policy: str) -> tuple[str, BaselineResult | None]:
         extra = template.sha256 if policy in TEMPLATE_POLICIES and template else ""
         path = cache_dir() / "baselines" / f"{_cache_key(trace, capacity, ignore_size, policy, extra)}.json"
         if path.exists():
@@ -101,14 +110,20 @@ def run_baselines(
         if policy in TEMPLATE_POLICIES:
             res = _run_template_policy(policy, trace, capacity, ignore_size, template)
         else:
-            res = _run_libcachesim(policy, trace, capacity, ignore_size, timeout)
+            try:
+                res = _run_libcachesim(policy, trace, capacity, ignore_size, timeout)
+            except BaselineTimeout:
+                if not skip_timeouts:
+                    raise
+                return policy, None
         write_atomic(path, json.dumps(res.as_dict()))
         return policy, res
 
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         for policy, res in pool.map(one, policies):
-            results[policy] = res
-    return {p: results[p] for p in policies}
+            if res is not None:
+                results[policy] = res
+    return {p: results[p] for p in policies if p in results}
 
 
 def _run_template_policy(policy: str, trace: Trace, capacity: int, ignore_size: bool, template: Template | None):
@@ -132,7 +147,7 @@ def _run_libcachesim(policy: str, trace: Trace, capacity: int, ignore_size: bool
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise UsageError(f"baseline {policy} on {trace.name} did not finish within {timeout:g} s")
+        raise BaselineTimeout(f"baseline {policy} on {trace.name} did not finish within {timeout:g} s")
     if proc.returncode != 0:
         raise UsageError(f"baseline {policy} on {trace.name} failed (exit {proc.returncode}): {proc.stderr[-800:]}")
     omr, bmr = json.loads(proc.stdout.strip().splitlines()[-1])

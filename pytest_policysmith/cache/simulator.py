@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Union
 
-from ..compile import Binary, compile_c
+from ..compile import Binary, compile_c, compile_shared
 from ..errors import UsageError
 from ..sandbox import Limits, run_limited
 from ..templates import Template
@@ -71,13 +72,39 @@ def resolve_capacity(spec: CacheSizeSpec, trace: Trace, ignore_size: bool) -> in
     return int(spec)
 
 
-def build(template: Template, body: str, name: str = "candidate") -> Binary:
-    """Render and compile one candidate (cached by source hash)."""
-    return compile_c(template.render(body, candidate_name=name))
+@dataclass(frozen=True)
+class Program:
+    """A runnable candidate: the harness for its feature set, and its own shared object (for
+    templates that compile the candidate apart; one-file templates have the harness only)."""
+
+    harness: Binary
+    policy: Binary | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.harness.path
+
+    @property
+    def argv(self) -> list[str]:
+        return [str(self.harness.path), *([str(self.policy.path)] if self.policy else [])]
+
+    @property
+    def compile_seconds(self) -> float:
+        """What compiling it cost now (0 for parts that came from the cache)."""
+        return self.harness.compile_seconds + (self.policy.compile_seconds if self.policy else 0.0)
+
+
+def build(template: Template, body: str, name: str = "candidate") -> Program:
+    """Render and compile one candidate (each part cached by its source hash): with a ``policy``
+    file, only the candidate's function is compiled per candidate; the harness once per feature set."""
+    source = template.render(body, candidate_name=name)
+    if template.policy is None:
+        return Program(compile_c(source))
+    return Program(compile_c(template.render_harness(template.needs(body))), compile_shared(source))
 
 
 def simulate(
-    binary: Binary,
+    binary: Program,
     trace: Trace,
     capacity: int,
     ignore_size: bool,
@@ -85,7 +112,7 @@ def simulate(
     limits: Limits = Limits(),
 ) -> SimResult:
     """Run a compiled simulator over ``trace`` in the sandbox."""
-    argv = [str(binary.path), str(trace.arrays_path), str(capacity), "1" if ignore_size else "0"]
+    argv = [*binary.argv, str(trace.arrays_path), str(capacity), "1" if ignore_size else "0"]
     if max_requests:
         argv.append(str(max_requests))
     run = run_limited(argv, limits)

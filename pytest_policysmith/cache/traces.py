@@ -190,6 +190,26 @@ def open_trace(name: str, dirs: Iterable[Path] = (), download: bool = True) -> T
     return Trace(name, source, digest, arrays, meta["n_requests"], meta["n_objects"], meta["footprint_bytes"])
 
 
+SAMPLE_HASH = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing of the dense object ids
+
+
+def sampled_trace(trace: Trace, rate: float) -> Trace:
+    """A spatially hashed sample of ``trace``'s objects (as SHARDS does for miss-ratio curves): every
+    request of about ``rate`` of the objects, in order. Cached beside the trace's own arrays."""
+    buckets = 1 << 16
+    keep = max(1, round(rate * buckets))
+    dest = trace.arrays_path.with_name(f"{trace.sha256}.v{ARRAY_FORMAT_VERSION}.shards{keep}.pstrace")
+    meta_path = dest.with_suffix(".json")
+    if not (dest.exists() and meta_path.exists()):
+        ids, sizes = trace.load_arrays()
+        mask = ((ids.astype(np.uint64) * SAMPLE_HASH) >> np.uint64(48)) < np.uint64(keep)
+        meta = _write_arrays(dest, ids[mask].astype(np.uint64), np.asarray(sizes[mask]))
+        write_atomic(meta_path, json.dumps(meta).encode())
+    meta = json.loads(meta_path.read_text())
+    return Trace(f"{trace.name}#sample{rate:g}", trace.source, trace.sha256, dest, meta["n_requests"],
+                 meta["n_objects"], meta["footprint_bytes"])
+
+
 def trace_format(path: Path) -> str:
     """oracleGeneral, csv or txt, from the file name (as libCacheSim's cachesim does)."""
     n = path.name

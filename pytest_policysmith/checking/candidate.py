@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cache.simulator import SimResult, SimulationError, simulate
+from ..cache.simulator import Program, SimResult, SimulationError, simulate
 from ..cache.traces import Trace, open_trace, synthetic_trace
 from ..compile import Binary
 from ..context import Context
@@ -31,9 +31,9 @@ class Candidate:
     origin: str = ""
     path: Path | None = None  # the .c file, for stored policies
     meta: dict = field(default_factory=dict)  # recorded metadata, for stored policies
-    _binary: Binary | None = field(default=None, repr=False)
+    _binary: Binary | Program | None = field(default=None, repr=False)
 
-    def compile(self) -> Binary:
+    def compile(self) -> Binary | Program:
         """Render into the template and compile (raises CompileError with the compiler's stderr)."""
         if self._binary is None:
             from ..domains import build as domain_build

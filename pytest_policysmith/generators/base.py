@@ -13,6 +13,7 @@ class Parent:
     id: str
     source: str
     score: float
+    round: int = 0  # the round it was made in (generators that track stagnation or phases use it)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Generator(Protocol):
     name: str
     repairs: int  # how many times a rejected candidate goes back for repair (0: never)
     stop_reason: str | None  # set when the generator can give no more (budget spent, service down)
+    pool: int  # how many of the best scored candidates it is shown as parents (at least --synth-parents)
 
     def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
         """Up to ``n`` new candidates whose normalized hashes are not in ``seen``."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from dataclasses import dataclass
 
 from ..templates import Template
@@ -24,6 +23,10 @@ from .expr import (
 
 MAX_SIZE = 45
 MAX_DEPTH = 9
+POOL = 200  # scored candidates the generator sees, best first
+TUNE_SHARE = 0.4  # share of each round spent on constant steps around the best three
+TUNE_STEPS = (0.03, 0.1, 0.3)  # log-scale step sizes of a constant step
+STALL_ROUNDS = 4  # rounds without a new best before structural changes restart elsewhere
 UNARY_FNS = ("log1p", "sqrt")
 BINARY_FNS = ("fmin", "fmax")
 
@@ -35,6 +38,7 @@ class EvolveGenerator:
     name: str = "evolve"
     repairs: int = 0
     stop_reason: str | None = None
+    pool: int = POOL
 
     def __post_init__(self) -> None:
         names = set(self.template.input_names)
@@ -55,6 +59,8 @@ class EvolveGenerator:
         feats = ["obj.count", "obj.freq", "ghost.hit", "ghost.count", "obj.size"]
         self.features: list[Node] = [Var(f) for f in feats if f in names]
         self.features += [Call("log1p", (Var(f),)) for f in ("obj.count", "obj.freq") if f in names]
+        if "pow" in allowed and "obj.count" in names:  # a credit that grows faster than the count
+            self.features.append(Call("pow", (Var("obj.count"), Num(1.25))))
         self.anchors: list[Node] = [Var(a) for a in ("now", "cache.last_evicted", "obj.prev_access") if a in names]
 
     def _num(self, v: float) -> Num:
@@ -65,6 +71,12 @@ class EvolveGenerator:
         return []  # evolve does not read feedback; its next round simply breeds from the best
 
     def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
+        """A round: constant tuning of the best few, and structural changes to niche champions.
+
+        ``parents`` is the pool, best first. A niche is the set of inputs a candidate reads; its
+        champion is its best member, so one lineage cannot crowd out the others. After
+        ``STALL_ROUNDS`` rounds without a new best, structural changes start from the other
+        niches and the seeds (a restart) instead of the best."""
         rng = random.Random(f"{self.seed}:{round_no}")
         trees = []
         for p in parents:
@@ -74,24 +86,26 @@ class EvolveGenerator:
                 continue  # e.g. LLM-written statements: usable as context, not as a tree
         if not trees:
             return []
+        champions = list(_champions(trees).values())
+        stalled = round_no - 1 - min(p.round for p, _ in trees[:1]) >= STALL_ROUNDS
         out: list[Proposal] = []
         taken = set(seen)
         attempts = 0
         while len(out) < n and attempts < 60 * n:
             attempts += 1
-            parent, tree = trees[rng.randrange(len(trees))] if rng.random() < 0.5 else trees[0]
-            op = rng.choices(
-                ["const", "const", "const", "operator", "add_term", "replace", "guard", "prune", "crossover"],
-                k=1,
-            )[0]
-            if op == "crossover" and len(trees) < 2:
+            if rng.random() < TUNE_SHARE:
+                parent, tree = trees[min(int(rng.expovariate(1.0)), len(trees) - 1, 2)]
+                op = "tune"
+            else:
+                parent, tree = self._select(rng, trees, champions, stalled)
+                op = rng.choice(["const", "operator", "add_term", "add_term", "replace", "guard", "prune",
+                                 "crossover", "crossover"])
+            if op == "crossover" and len(champions) < 2 and len(trees) < 2:
                 op = "const"
-            child, used = self._apply(op, rng, tree, parent, trees)
+            child, used = self._apply(op, rng, tree, parent, champions if len(champions) > 1 else trees)
             if child is None or size(child) > MAX_SIZE or depth(child) > MAX_DEPTH or not _reads_input(child):
                 continue
-            body = render_body(child)
-            if self.integer:
-                body = re.sub(r"\b(\d+)\.0\b", r"\1", body)
+            body = render_body(child, self.integer)
             h = normalized_hash(body)
             if h in taken:
                 continue
@@ -99,9 +113,21 @@ class EvolveGenerator:
             out.append(Proposal(body, tuple(p.id for p in used), f"mutate:{op}" if op != "crossover" else "crossover"))
         return out
 
+    def _select(self, rng: random.Random, trees, champions, stalled: bool):
+        """The best (half the time), else a niche champion by rank; after a stall, anything but the best."""
+        if stalled:
+            others = champions[1:] + [t for t in trees if t[0].round == 0]
+            return rng.choice(others or trees)
+        if rng.random() < 0.5:
+            return trees[0]
+        weights = [1.0 / (k + 1) for k in range(len(champions))]
+        return rng.choices(champions, weights)[0]
+
     # -- operators -----------------------------------------------------------------
     def _apply(self, op: str, rng: random.Random, tree: Node, parent: Parent, trees) -> tuple[Node | None, list]:
         sub = nodes(tree)
+        if op == "tune":
+            return self._tune(rng, tree, sub), [parent]
         if op == "const":
             nums = [(n, p) for n, p in sub if isinstance(n, Num)]
             if not nums:
@@ -136,6 +162,24 @@ class EvolveGenerator:
         donor, _ = rng.choice(nodes(other))
         _, path = rng.choice(sub)
         return replace_at(tree, path, donor), [parent, other_parent]
+
+    def _tune(self, rng: random.Random, tree: Node, sub) -> Node | None:
+        """A coordinate step: one constant (sometimes two) scaled by a small random factor."""
+        nums = [(n, p) for n, p in sub if isinstance(n, Num)]
+        if not nums:
+            return None
+        for _ in range(2 if rng.random() < 0.3 and len(nums) > 1 else 1):
+            node, path = rng.choice(nums)
+            sigma = rng.choice(TUNE_STEPS)
+            if self.integer:
+                new = node.value + rng.choice([-1, 1]) * max(1.0, round(abs(node.value) * sigma))
+            elif node.value == 0.0:
+                new = round(rng.gauss(0, 0.1), 4)
+            else:
+                new = float(f"{node.value * math.exp(rng.gauss(0, sigma)):.4g}")
+            tree = replace_at(tree, path, self._num(new))
+            nums = [(n, p) for n, p in nodes(tree) if isinstance(n, Num)]
+        return tree
 
     def _swap_op(self, rng: random.Random, node: Node) -> Node:
         if isinstance(node, Call):
@@ -178,6 +222,15 @@ class EvolveGenerator:
             return Call(rng.choice(self.binary), (self._grow(rng, d - 1), self._grow(rng, d - 1)))
         test = Bin(rng.choice(COMPARE), rng.choice(self.features), self._num(rng.choice([0.0, 1.0, 2.0])))
         return Cond(test, self._grow(rng, d - 1), self._grow(rng, d - 1))
+
+
+def _champions(trees) -> dict[frozenset, tuple]:
+    """The best tree per niche (the set of inputs it reads), best niche first."""
+    out: dict[frozenset, tuple] = {}
+    for parent, tree in trees:
+        key = frozenset(n.name for n, _ in nodes(tree) if isinstance(n, Var))
+        out.setdefault(key, (parent, tree))
+    return out
 
 
 def _perturb(rng: random.Random, v: float) -> float:

@@ -198,8 +198,10 @@ def render(node: Node, parent: int = 0) -> str:
     return f"({s})" if prec < parent else s
 
 
-def render_body(node: Node) -> str:
-    return f"return {render(node)};\n"
+def render_body(node: Node, integer: bool = False) -> str:
+    """``return EXPR;``; whole-number constants without ``.0`` for integer-only templates (BPF)."""
+    text = f"return {render(node)};\n"
+    return re.sub(r"\b(\d+)\.0\b", r"\1", text) if integer else text
 
 
 def normalized_hash(source: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..storage.archive import CandidateRow
+from ..storage.archive import PASSED, CandidateRow
 
 
 def pass_rates(rows: list[CandidateRow], repairs: int) -> dict:
@@ -18,7 +18,7 @@ def pass_rates(rows: list[CandidateRow], repairs: int) -> dict:
     n = len(convs)
     cumulative = []
     for k in range(repairs + 1):
-        ok = sum(any(st == "evaluated" for a, st in c.items() if a <= k) for c in convs.values())
+        ok = sum(any(st in PASSED for a, st in c.items() if a <= k) for c in convs.values())
         cumulative.append(ok / n if n else 0.0)
     return {"conversations": n, "first_try_pass_rate": cumulative[0],
             "after_repair_pass_rate": cumulative[-1], "pass_rate_by_repairs": cumulative}

@@ -33,6 +33,23 @@ def baseline_rows(summary: dict, metric: str) -> tuple[list[list], set[int]]:
     return rows, {0} if best else set()
 
 
+def _winner_html(summary: dict) -> str:
+    """The stored (simplified) winner, and the search's raw best beside it when they differ."""
+    best, raw = summary.get("best"), summary.get("raw_best")
+    if not best:
+        return "<p>No candidate passed the checker.</p>"
+
+    def one(c: dict, what: str) -> str:
+        size = c.get("size") or {}
+        return (f"<p>{what} <b>{H.html.escape(c['id'])}</b>: score {c['score']:.6f}, {size.get('nodes')} nodes, "
+                f"{size.get('chars')} characters</p>" + H.highlight_c(c["source"]))
+
+    out = one(best, "Winner (simplified; stored by --synth-accept)")
+    if raw and raw["id"] != best["id"]:
+        out += one(raw, "Raw best of the search, before simplification")
+    return out
+
+
 def write_run_report(summary: dict, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     metric = summary["settings"]["context"]["objective"]
@@ -59,7 +76,7 @@ def write_run_report(summary: dict, folder: Path) -> Path:
         ("Best score per round", H.image(figs[0], "best score per round")),
         ("Scores per round", H.image(figs[1], "score distribution per round")),
         ("Checker pass rate per round", H.image(figs[2], "pass rate per round")),
-        ("Winner", H.highlight_c(best["source"]) if best else "<p>No candidate passed the checker.</p>"),
+        ("Winner", _winner_html(summary)),
         ("Lineage (winner back to its seed)", H.table(
             ["candidate", "round", "origin", metric],
             [[c["id"], c["round"], c["origin"], c["score"] if c["score"] is not None else "-"] for c in line],

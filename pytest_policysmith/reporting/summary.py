@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..generators.simplify import body_size
 from ..search.loop import SearchOutcome
 from ..storage.files import write_atomic
 
 
+def candidate_dict(row) -> dict | None:
+    """A winner for the summary: its source, score and metrics, and how big it is."""
+    if row is None:
+        return None
+    return {"id": row.id, "source": row.source, "score": row.score, "metrics": row.metrics, "origin": row.origin,
+            "parents": list(row.parents), "size": body_size(row.source).as_dict()}
+
+
 def summary_dict(o: SearchOutcome) -> dict:
-    w = o.winner
     return {
         "context": o.context.name,
         "run_id": o.run_id,
@@ -23,17 +31,57 @@ def summary_dict(o: SearchOutcome) -> dict:
         "passed_checks": o.passed,
         "failed_checks": o.failed,
         "wall_seconds": o.wall_seconds,
-        "best": None if w is None else {"id": w.id, "source": w.source, "score": w.score, "metrics": w.metrics,
-                                        "origin": w.origin, "parents": list(w.parents)},
+        "best": candidate_dict(o.winner),  # the simplified winner (what --synth-accept stores)
+        "raw_best": candidate_dict(o.raw_best),  # the search's best score before simplification
         "baselines": {trace: {name: r.as_dict() for name, r in res.items()} for trace, res in o.baselines.items()},
+        "baseline_timeouts": baseline_timeouts(o),
         "rounds_log": [{"round": r.round, "best_score": r.best_score, "pass_rate": r.pass_rate, "seconds": r.seconds,
                         "candidates": r.candidates} for r in o.rounds],
         "settings": o.settings,
         "stop_reason": o.stop_reason,
         "check_pass_rates": check_pass_rates(o.candidates),
+        "cascade": cascade_block(o.candidates),
         "candidates": o.candidates,
         **({"llm": o.llm} if o.llm is not None else {}),
     }
+
+
+def baseline_timeouts(o: SearchOutcome) -> dict[str, list[str]]:
+    """Per workload, the baselines that did not finish in time (left out of ``baselines``)."""
+    if o.context.domain != "cache":
+        return {}
+    from ..cache.baselines import default_policies
+
+    return {w: missing for w, res in o.baselines.items() if (missing := [p for p in default_policies() if p not in res])}
+
+
+def cascade_block(candidates: list[dict]) -> dict | None:
+    """How the cascade went: candidates screened on the sample, scored in full, and how well the
+    sample's score ranks candidates (Spearman, over those that have both), overall and in the top 10%."""
+    pairs = []
+    for c in candidates:
+        values = [m.get("proxy") for m in (c["metrics"] or {}).values()]
+        if c["status"] == "evaluated" and values and None not in values:
+            pairs.append((sum(values) / len(values), c["score"]))
+    screened = sum(c["status"] == "screened" for c in candidates)
+    if not pairs and not screened:
+        return None
+    pairs.sort(key=lambda p: p[1])
+    top = pairs[:max(3, len(pairs) // 10)]
+    from ..cache.evaluator import CASCADE
+
+    return {**CASCADE, "screened": screened, "scored_in_full": len(pairs),
+            "spearman": spearman(pairs), "spearman_top10pct": spearman(top)}
+
+
+def spearman(pairs: list[tuple[float, float]]) -> float | None:
+    """Rank correlation of (a, b) pairs (ties ranked by order)."""
+    n = len(pairs)
+    if n < 3:
+        return None
+    ra = {i: r for r, i in enumerate(sorted(range(n), key=lambda i: pairs[i][0]))}
+    rb = {i: r for r, i in enumerate(sorted(range(n), key=lambda i: pairs[i][1]))}
+    return 1 - 6 * sum((ra[i] - rb[i]) ** 2 for i in range(n)) / (n * (n * n - 1))
 
 
 def check_pass_rates(candidates: list[dict]) -> dict[str, float]:

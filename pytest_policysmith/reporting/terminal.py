@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from ..generators.simplify import body_size
 from ..search.loop import SearchOutcome
 
 
 def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
-    lines = [f"policysmith run {o.run_id}: {o.evaluated} evaluated, {o.failed} rejected, {o.wall_seconds:.1f} s"]
+    screened = o.passed - o.evaluated
+    lines = [f"policysmith run {o.run_id}: {o.evaluated} evaluated, " + (f"{screened} screened, " if screened else "")
+             + f"{o.failed} rejected, {o.wall_seconds:.1f} s"]
     if o.stop_reason:
         lines.append(f"stopped early: {o.stop_reason}")
     if o.llm is not None:
@@ -33,5 +36,11 @@ def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
             v = getattr(r, metric)
             mark = "*" if r.paper else " "
             lines.append(f"  {r.policy:<11}{mark} {v:18.6f}  {'winner better' if ours < v else 'baseline better'}")
+    raw = o.raw_best
+    if raw is not None and raw.id != w.id:
+        a, b = body_size(raw.source), body_size(w.source)
+        lines.append(f"simplified from {raw.id} ({metric} {raw.score:.6f}, {a.nodes} nodes, {a.chars} characters) "
+                     f"to {w.id} ({w.score:.6f}, {b.nodes} nodes, {b.chars} characters)")
+        lines.append(f"raw winner source:\n{raw.source.rstrip()}")
     lines.append(f"winner source:\n{w.source.rstrip()}")
     return lines

@@ -82,6 +82,7 @@ def _options(ps, ctx: Context) -> SearchOptions:
         generator_options=tuple(sorted(gen_opts.items())),
         repairs=gen_opts.get("repairs", 0),
         inner_args=tuple(ps.inner_args),
+        simplify_rounds=opt("synth_simplify_rounds"),
     )
 
 

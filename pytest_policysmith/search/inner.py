@@ -49,23 +49,31 @@ class SlotSource:
             pytest.skip(got)
         return got
 
-    def _load(self, slot: str) -> Candidate | str:
+    @property
+    def archive(self) -> Archive:
         if self._archive is None:
             self._archive = Archive(self.spec.archive)
+        return self._archive
+
+    def screen(self, slot: str) -> float | None:
+        """The cascade bar of the slot's round (set when the round was made)."""
+        return self.archive.screen(self.spec.run_id, parse_slot(slot)[0])
+
+    def _load(self, slot: str) -> Candidate | str:
         round_no, idx, attempt = parse_slot(slot)
         wait = POLL[0]
-        while self._archive.generated(self.spec.run_id, round_no, attempt) is None:
+        while self.archive.generated(self.spec.run_id, round_no, attempt) is None:
             if os.getppid() != self._ppid:
                 os._exit(3)  # the session that fed us is gone
-            status = (self._archive.run(self.spec.run_id) or {}).get("status")
+            status = (self.archive.run(self.spec.run_id) or {}).get("status")
             if status not in ("running", None):
                 return f"the run is {status}"
-            if len(self._archive.crashes(self.spec.run_id)) > self.spec.deaths_before:
+            if len(self.archive.crashes(self.spec.run_id)) > self.spec.deaths_before:
                 # This session is ending, and the round may wait on the dead worker's slot.
                 return NEXT_SESSION
             time.sleep(wait)
             wait = min(wait * 2, POLL[1])
-        row = self._archive.candidate_at(self.spec.run_id, round_no, idx, attempt)
+        row = self.archive.candidate_at(self.spec.run_id, round_no, idx, attempt)
         if row is None:
             return ("no repair needed in this slot" if attempt else
                     "empty slot: the generator proposed fewer candidates this round")
@@ -88,7 +96,7 @@ class EvaluationItem(pytest.Item):
             pytest.skip("the checker rejected this candidate")
         t0 = time.perf_counter()
         try:
-            ev = ps.evaluation(cand)
+            ev = ps.evaluation(cand, ps.slot_screen(self.cid))
         except SimulationError as exc:
             raise AssertionError(f"evaluation failed: {exc.reason}") from None
         self.user_properties.append((EVAL, json.dumps({**ev.as_dict(), "seconds": time.perf_counter() - t0})))
@@ -176,8 +184,13 @@ class Recorder:
             return
         if report.passed and EVAL in props:
             ev = json.loads(props[EVAL])
-            self.archive.record_evaluation(self.run_id, cid, "evaluated", ev["score"], ev["per_trace"], None,
-                                           0.0, ev["seconds"])
+            if ev.get("screened"):
+                self.archive.record_evaluation(self.run_id, cid, "screened", None, ev["per_trace"],
+                                               f"screened: its score on the sampled trace, {ev['proxy']:.6f}, is above "
+                                               "this round's bar", 0.0, ev["seconds"])
+            else:
+                self.archive.record_evaluation(self.run_id, cid, "evaluated", ev["score"], ev["per_trace"], None,
+                                               0.0, ev["seconds"])
         elif report.failed:
             self.archive.record_evaluation(self.run_id, cid, "error", None, None,
                                            feedback_from_report(report), 0.0, report.duration)

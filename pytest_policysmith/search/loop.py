@@ -19,8 +19,10 @@ from .. import __version__
 from .. import domains
 from ..context import Context
 from ..errors import ArchiveWriteError, UsageError
+from ..generators.simplify import TOLERANCE, incumbent
+from ..generators.base import Parent
 from ..reporting.llm import llm_block
-from ..storage.archive import Archive, CandidateRow, RoundRow
+from ..storage.archive import PASSED, Archive, CandidateRow, RoundRow
 from ..templates import Template
 from .deaths import INNER, InFlight, blame, signal_text
 from .driver import run_inner
@@ -42,9 +44,11 @@ class SearchOptions:
     generator_options: tuple[tuple[str, object], ...] = ()  # e.g. the LLM's base URL and limits
     repairs: int = 0  # repair attempts per rejected candidate (generators that repair)
     inner_args: tuple[str, ...] = ()  # extra pytest arguments for the inner session (e.g. --tx)
+    simplify_rounds: int = 0  # rounds after the search that simplify the winner (generators/simplify.py)
 
 
-MAX_BLAMELESS_DEATHS = 3  # worker deaths with no slot to blame before a run stops (a sick host)
+MAX_BLAMELESS_DEATHS = 3
+WINNER_POOL = 1000  # scored candidates looked at when picking the (simplified) winner  # worker deaths with no slot to blame before a run stops (a sick host)
 
 
 class SearchError(Exception):
@@ -56,7 +60,7 @@ class SearchOutcome:
     run_id: str
     context: Context
     options: SearchOptions
-    winner: CandidateRow | None
+    winner: CandidateRow | None  # the simplified winner: the smallest within tolerance of the best
     rounds: list[RoundRow]
     baselines: dict[str, dict]  # workload (trace or link) -> policy -> result
     evaluated: int
@@ -67,6 +71,7 @@ class SearchOutcome:
     stop_reason: str | None = None
     llm: dict | None = None
     candidates: list[dict] = field(default_factory=list)  # every candidate: checks, status, metrics
+    raw_best: CandidateRow | None = None  # the best score the search found, before simplification
 
 
 def run_settings(ctx: Context, template: Template, opts: SearchOptions, workloads: dict[str, dict]) -> dict:
@@ -75,6 +80,7 @@ def run_settings(ctx: Context, template: Template, opts: SearchOptions, workload
         "context": ctx.as_dict(), "seed": opts.seed, "generator": opts.generator, "model": opts.model,
         "rounds": opts.rounds, "candidates_per_round": opts.candidates, "parents": opts.parents,
         "repairs": opts.repairs, "generator_options": dict(opts.generator_options),
+        "simplify_rounds": opts.simplify_rounds, "simplify_tolerance": TOLERANCE,
         "template": template.name, "template_sha256": template.sha256, "package_version": __version__,
         "traces": workloads,
     }
@@ -89,25 +95,37 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     baselines = domains.baselines(ctx, template, opts.traces_dirs)
     best_base = _best_baseline_score(ctx, baselines)
     try:
-        _run_sessions(archive, run_id, template, opts, ctx, lambda row: say(_progress(row, best_base, t0)), say)
+        _run_sessions(archive, run_id, template, opts, ctx, lambda row: _say_round(say, row, best_base, t0, opts.rounds), say)
         archive.set_run_status(run_id, "finished")
     except ArchiveWriteError as exc:
         raise SearchError(f"run {run_id} stopped: {exc}.\n{_kept(archive, run_id)}\n"
                           f"Then resume with: --synth-resume {run_id}") from None
     all_rows = archive.candidates(run_id)
-    top = archive.top(run_id, 1)
+    raw_best, winner = pick_winner(archive, run_id, opts.rounds)
     outcome = SearchOutcome(
-        run_id, ctx, opts, top[0] if top else None, archive.rounds(run_id), baselines,
+        run_id, ctx, opts, winner, archive.rounds(run_id), baselines,
         evaluated=sum(r.status == "evaluated" for r in all_rows),
-        passed=sum(r.status == "evaluated" for r in all_rows),
+        passed=sum(r.status in PASSED for r in all_rows),
         failed=sum(r.status in ("failed", "error") for r in all_rows),
         wall_seconds=time.perf_counter() - t0, settings=settings,
         stop_reason=(archive.run(run_id) or {}).get("stop_reason"),
         llm=llm_block(archive.llm_totals(run_id), all_rows, opts.repairs) if opts.generator == "openai" else None,
         candidates=[_candidate_record(archive, run_id, r) for r in all_rows],
+        raw_best=raw_best,
     )
     archive.close()
     return outcome
+
+
+def pick_winner(archive: Archive, run_id: str, search_rounds: int) -> tuple[CandidateRow | None, CandidateRow | None]:
+    """(the best of the search, the winner): the winner is the smallest candidate scoring within the
+    simplification tolerance of the best (the best itself when nothing simpler is as good)."""
+    rows = archive.top(run_id, WINNER_POOL)
+    if not rows:
+        return None, None
+    raw = next((r for r in rows if r.round <= search_rounds), rows[0])
+    chosen = incumbent([Parent(r.id, r.source, r.score, r.round) for r in rows], search_rounds)
+    return raw, next(r for r in rows if chosen is not None and r.id == chosen.id)
 
 
 def _run_sessions(archive: Archive, run_id: str, template: Template, opts: SearchOptions, ctx: Context,
@@ -211,15 +229,15 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
     """The rounds still to run, each with its number of slots."""
     finished = {r.round for r in archive.rounds(run_id)}
     rounds = []
-    for r in range(opts.rounds + 1):
+    for r in range(opts.rounds + 1 + opts.simplify_rounds):
         if r in finished:
             continue
         gen = archive.generated(run_id, r)
         slots = gen[0] if gen else len(template.seeds()) if r == 0 else opts.candidates
-        rounds.append((r, slots, 1 if r == 0 else 1 + opts.repairs))
+        rounds.append((r, slots, 1 if r == 0 or r > opts.rounds else 1 + opts.repairs))
     return InnerSpec(run_id, str(archive.path), [str(d) for d in opts.traces_dirs], rounds, opts.generator,
                      opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options),
-                     deaths_before=len(archive.crashes(run_id)), inflight=_inflight_path(archive, run_id, opts))
+                     search_rounds=opts.rounds, deaths_before=len(archive.crashes(run_id)), inflight=_inflight_path(archive, run_id, opts))
 
 
 def _inflight_path(archive: Archive, run_id: str, opts: SearchOptions) -> str | None:
@@ -237,12 +255,20 @@ def _best_baseline_score(ctx: Context, baselines: dict[str, dict]) -> tuple[str,
     return best, scores[best]
 
 
-def _progress(stats: RoundRow, best_base: tuple[str, float], t0: float) -> str:
+def _say_round(say: Callable[[str], None], row: RoundRow, best_base: tuple[str, float], t0: float,
+               search_rounds: int) -> None:
+    """A line per round; a simplification round with nothing left to try says nothing."""
+    if row.round <= search_rounds or row.candidates:
+        say(_progress(row, best_base, t0, search_rounds))
+
+
+def _progress(stats: RoundRow, best_base: tuple[str, float], t0: float, search_rounds: int) -> str:
     elapsed = time.perf_counter() - t0
     rate = stats.candidates / stats.seconds if stats.seconds > 0 else 0.0
     best = f"{stats.best_score:.6f}" if stats.best_score is not None else "-"
     delta = ""
     if stats.best_score is not None:
         delta = f" ({(stats.best_score - best_base[1]) / best_base[1] * 100:+.2f}%)"
-    return (f"round {stats.round:2d}  best {best} vs {best_base[0]} {best_base[1]:.6f}{delta}  "
+    label = "simplify" if stats.round > search_rounds else "best"
+    return (f"round {stats.round:2d}  {label} {best} vs {best_base[0]} {best_base[1]:.6f}{delta}  "
             f"pass {stats.pass_rate * 100:5.1f}%  {rate:5.1f} cand/s  elapsed {elapsed:6.1f}s")

@@ -42,6 +42,7 @@ class InnerSpec:
     candidates: int
     parents: int
     generator_options: dict | None = None
+    search_rounds: int = 0  # the last search round; later rounds simplify the winner
     deaths_before: int = 0  # worker deaths recorded in the run before this session started
     inflight: str | None = None  # without xdist workers: the file naming the slot being run (deaths.InFlight)
 

@@ -10,14 +10,26 @@ xdist workers start once.
 
 from __future__ import annotations
 
+import math
 import time
 
 from ..generators import make_generator
 from ..generators.base import Failure, Parent, Proposal
 from ..generators.expr import normalized_hash
-from ..storage.archive import Archive, CandidateRow, NewCandidate, RoundRow
+from ..generators.simplify import Simplifier
+from ..storage.archive import PASSED, Archive, CandidateRow, NewCandidate, RoundRow
 from ..templates import Template
 from .spec import InnerSpec, slot_id
+
+WINNER_POOL = 1000  # scored candidates the simplification rounds look at
+SCREEN_TOP = 10  # the cascade's bar is set by this many of the best candidates so far ...
+SCREEN_MARGIN = 0.01  # ... and this margin (relative) above the worst of their sample scores
+
+
+def proxy(row: CandidateRow) -> float | None:
+    """A scored candidate's mean cheap (sample) score over its workloads, if every one has one."""
+    values = [m.get("proxy") for m in (row.metrics or {}).values()]
+    return sum(values) / len(values) if values and None not in values else None
 
 
 class Stepper:
@@ -27,6 +39,7 @@ class Stepper:
         self.generator = make_generator(spec.generator, template, spec.seed, spec.model, archive=archive,
                                         run_id=spec.run_id, **(spec.generator_options or {}))
         self.started = time.time()
+        self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")))
 
     def settle(self, cid: str) -> None:
         """A candidate whose items are all done: failed rules make it ``failed``, no verdict ``error``."""
@@ -62,7 +75,7 @@ class Stepper:
             rows = self.archive.candidates(self.run_id, round_no)
             secs = time.time() - max(first_gen[1], self.started)
             self.archive.finish_round(self.run_id, self._stats(round_no, rows, secs))
-            if round_no == 0 and rows and not any(r.status == "evaluated" for r in rows):
+            if round_no == 0 and rows and not any(r.status in PASSED for r in rows):
                 # Nothing to breed from: the context's tests reject every seed. Say so, and stop.
                 first = next((r for r in rows if r.feedback), rows[0])
                 self.archive.stop_run(self.run_id, f"no seed passed the context's checker, so there is nothing to "
@@ -88,8 +101,20 @@ class Stepper:
         if round_no > 0 and attempt == 0 and not rows and self.generator.stop_reason:
             self._stop()
             return False
-        self.archive.add_round(self.run_id, round_no, rows, attempt)
+        self.archive.add_round(self.run_id, round_no, rows, attempt, self._screen(round_no) if attempt == 0 else None)
         return True
+
+    def _screen(self, round_no: int) -> float | None:
+        """The round's cascade bar: the worst cheap (sample) score among the best ``SCREEN_TOP`` so far,
+        plus a margin. Set when the round is made, from settled rounds only, so it is the same
+        however the work is spread over workers. inf: compute the cheap score, screen nothing (until
+        there are enough); None: no cascade (simplification needs exact scores)."""
+        if round_no > self.spec.search_rounds:
+            return None
+        top = [proxy(r) for r in self.archive.top(self.run_id, SCREEN_TOP)] if round_no > 0 else []
+        if len(top) < SCREEN_TOP or any(p is None for p in top):
+            return math.inf
+        return max(top) * (1 + SCREEN_MARGIN)
 
     def _stop(self) -> None:
         run = self.archive.run(self.run_id) or {}
@@ -101,9 +126,17 @@ class Stepper:
             proposals = [Proposal(src, (), f"seed:{name}") for name, src in self.template.seeds().items()]
             gen_name = "seed"
         else:
-            parents = [Parent(r.id, r.source, r.score) for r in self.archive.top(self.run_id, self.spec.parents)]
-            proposals = self.generator.propose(round_no, parents, self.spec.candidates, self.archive.hashes(self.run_id))
-            gen_name = self.generator.name
+            pool = max(self.spec.parents, getattr(self.generator, "pool", 0))
+            if round_no > self.spec.search_rounds:
+                pool = WINNER_POOL
+            parents = [Parent(r.id, r.source, r.score, r.round) for r in self.archive.top(self.run_id, pool)]
+            if round_no > self.spec.search_rounds:
+                proposals = self.simplifier.propose(parents, self.spec.candidates, self.archive.hashes(self.run_id))
+                gen_name = "simplify"
+            else:
+                proposals = self.generator.propose(round_no, parents, self.spec.candidates,
+                                                   self.archive.hashes(self.run_id))
+                gen_name = self.generator.name
         return [self._row(round_no, i, 0, p, gen_name) for i, p in enumerate(proposals)]
 
     def _repairs(self, round_no: int, attempt: int) -> list[NewCandidate]:
@@ -123,7 +156,7 @@ class Stepper:
 
     def _stats(self, round_no: int, rows: list[CandidateRow], secs: float) -> RoundRow:
         done = [r for r in rows if r.status != "pending"]
-        passed = [r for r in done if r.status == "evaluated"]
+        passed = [r for r in done if r.status in PASSED]
         top = self.archive.top(self.run_id, 1)
         return RoundRow(round_no, top[0].score if top else None, len(passed) / len(done) if done else 0.0, secs,
                         len(rows))

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 from ..errors import ArchiveWriteError, UsageError
 
+PASSED = ("evaluated", "screened")  # statuses of candidates the CHECKER accepted
 BUSY_SECONDS = 30  # how long a write waits for another process's transaction
 
 SCHEMA = """
@@ -39,7 +40,7 @@ CREATE TABLE IF NOT EXISTS checks (
 );
 CREATE TABLE IF NOT EXISTS generated (
     run_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL, count INTEGER NOT NULL,
-    at REAL NOT NULL, PRIMARY KEY (run_id, round, attempt)
+    at REAL NOT NULL, screen REAL, PRIMARY KEY (run_id, round, attempt)
 );
 CREATE TABLE IF NOT EXISTS llm_requests (
     run_id TEXT NOT NULL, slot TEXT NOT NULL, purpose TEXT NOT NULL, model TEXT, prompt_tokens INTEGER,
@@ -67,7 +68,7 @@ class CandidateRow:
     parents: tuple[str, ...]
     origin: str
     generator: str
-    status: str  # pending | failed | evaluated | error
+    status: str  # pending | failed | evaluated | screened (passed, not scored in full: the cascade) | error
     feedback: str | None
     score: float | None
     metrics: dict[str, Any] | None
@@ -145,7 +146,7 @@ class Archive:
         """Add columns that archives written by earlier versions lack."""
         for table, col, decl in (("runs", "stop_reason", "TEXT"),
                                  ("candidates", "attempt", "INTEGER NOT NULL DEFAULT 0"),
-                                 ("candidates", "meta", "TEXT")):
+                                 ("candidates", "meta", "TEXT"), ("generated", "screen", "REAL")):
             cols = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
             if col not in cols:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
@@ -199,7 +200,8 @@ class Archive:
                  (status, finished, pid, status, run_id))
 
     # -- candidates ---------------------------------------------------------------------
-    def add_round(self, run_id: str, round_no: int, rows: list[NewCandidate], attempt: int = 0) -> None:
+    def add_round(self, run_id: str, round_no: int, rows: list[NewCandidate], attempt: int = 0,
+                  screen: float | None = None) -> None:
         """Store a round's candidates (or one repair level) and mark it generated, in one transaction.
 
         Workers wait for the mark, so they never see half a round; a run killed while
@@ -217,7 +219,8 @@ class Archive:
                 " status, feedback, created, attempt, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(run_id, c.id, round_no, c.idx, c.hash, c.source, json.dumps(c.parents), c.origin, c.generator,
                   c.status, c.feedback, now, attempt, json.dumps(c.meta) if c.meta else None) for c in rows])
-            self.db.execute("INSERT INTO generated VALUES (?,?,?,?,?)", (run_id, round_no, attempt, len(rows), now))
+            self.db.execute("INSERT INTO generated (run_id, round, attempt, count, at, screen) VALUES (?,?,?,?,?,?)",
+                            (run_id, round_no, attempt, len(rows), now, screen))
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self.db.in_transaction:
@@ -229,6 +232,12 @@ class Archive:
         row = self.db.execute("SELECT count, at FROM generated WHERE run_id=? AND round=? AND attempt=?",
                               (run_id, round_no, attempt)).fetchone()
         return (row[0], row[1]) if row else None
+
+    def screen(self, run_id: str, round_no: int) -> float | None:
+        """The round's cascade bar (see cache/evaluator.py): inf computes the cheap score only, None skips it."""
+        row = self.db.execute("SELECT screen FROM generated WHERE run_id=? AND round=? AND attempt=0",
+                              (run_id, round_no)).fetchone()
+        return row[0] if row else None
 
     def candidate_at(self, run_id: str, round_no: int, idx: int, attempt: int = 0) -> CandidateRow | None:
         row = self.db.execute("SELECT * FROM candidates WHERE run_id=? AND round=? AND idx=? AND attempt=?",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..cache.baselines import default_policies, run_baselines
+from ..cache.baselines import BaselineTimeout, default_policies, run_baselines
 from ..cache.evaluator import EVAL_LIMITS
 from ..cache.simulator import build, resolve_capacity, simulate
 from ..cache.traces import open_trace, trace_label
@@ -38,7 +38,7 @@ def run_workload(w: Workload, ctx, template, heuristics: dict[str, str], dirs) -
         try:
             base = run_baselines(trace, cap, ctx.ignore_size, template, [policy], timeout=POLICY_TIMEOUT)[policy]
             results[policy] = getattr(base, ctx.objective)
-        except UsageError:  # e.g. libCacheSim's LFUDA crawls at small cache sizes
+        except BaselineTimeout:  # e.g. libCacheSim's LFUDA crawls at small cache sizes
             timeouts.append(policy)
     return {"timeouts": timeouts,"trace": trace_label(str(trace.source)) if trace.source.is_file() else trace.name, "size": w.size,
             "capacity": cap, "trace_sha256": trace.sha256, "requests": trace.n_requests, "results": results,

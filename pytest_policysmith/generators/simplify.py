@@ -1,0 +1,115 @@
+"""Readable winners: one-step simplifications of a winner, and the smallest one that scores as well.
+
+A search leaves terms, branches and long constants that no longer pay for themselves. After
+the search rounds the loop runs simplification rounds: each proposes every one-step
+simplification of the *incumbent* (a branch of ``?:`` kept alone, a term of a sum or a factor
+of a product dropped, a call replaced by its argument, a constant cut to fewer digits). The
+incumbent is the smallest candidate whose score is within ``TOLERANCE`` (relative) of the
+search's best. When none of its simplifications is within tolerance it is the winner, and
+dropping any one of its terms or branches makes it worse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import Parent, Proposal
+from .expr import Bin, Call, Cond, Neg, Node, Num, ParseError, fmt_num, nodes, normalized_hash, parse_body, \
+    render, render_body, replace_at, size
+
+TOLERANCE = 0.0005  # a simplification may cost at most 0.05% of the best score (relative)
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big a body is: expression nodes (None where it is not one ``return EXPR;``) and characters."""
+
+    nodes: int | None
+    chars: int
+
+    def key(self) -> tuple[int, int]:
+        return (self.nodes if self.nodes is not None else 10**6, self.chars)
+
+    def as_dict(self) -> dict:
+        return {"nodes": self.nodes, "chars": self.chars}
+
+
+def body_size(source: str) -> Size:
+    try:
+        tree = parse_body(source)
+    except ParseError:
+        return Size(None, len("".join(source.split())))
+    return Size(size(tree), len("".join(render(tree).split())))
+
+
+def within(score: float, best: float, tolerance: float = TOLERANCE) -> bool:
+    return score <= best + abs(best) * tolerance
+
+
+def incumbent(scored: list[Parent], search_rounds: int, tolerance: float = TOLERANCE) -> Parent | None:
+    """The smallest candidate scoring within tolerance of the best of the search rounds."""
+    search = [p for p in scored if p.round <= search_rounds]
+    if not search:
+        return None
+    best = min(p.score for p in search)
+    ok = [p for p in scored if within(p.score, best, tolerance)]
+    return min(ok, key=lambda p: (body_size(p.source).key(), p.score, p.round, p.id))
+
+
+def simplifications(tree: Node) -> list[Node]:
+    """Every tree one step simpler than ``tree``, smallest first, without repeats."""
+    out: dict[str, Node] = {}
+    for node, path in nodes(tree):
+        for simpler in _one_step(node):
+            new = replace_at(tree, path, simpler)
+            text = render(new)
+            if text != render(tree) and text not in out:
+                out[text] = new
+    return sorted(out.values(), key=lambda t: (size(t), len(render(t))))
+
+
+def _one_step(node: Node) -> list[Node]:
+    if isinstance(node, Cond):
+        return [node.then, node.other]
+    if isinstance(node, Bin) and node.op in ("+", "-"):
+        return [node.left, node.right if node.op == "+" else Neg(node.right)]
+    if isinstance(node, Bin) and node.op in ("*", "/"):
+        return [node.left, node.right] if node.op == "*" else [node.left]
+    if isinstance(node, Call) and len(node.args) == 1:
+        return [node.args[0]]
+    if isinstance(node, Call) and node.fn in ("fmin", "fmax", "ps_min", "ps_max"):
+        return list(node.args)
+    if isinstance(node, Num):
+        return [Num(float(f"{node.value:.{d}g}")) for d in (1, 2)
+                if fmt_num(float(f"{node.value:.{d}g}")) != fmt_num(node.value)]
+    return []
+
+
+@dataclass
+class Simplifier:
+    """Proposes the simplification rounds that follow the search rounds."""
+
+    search_rounds: int
+    integer: bool = False  # the template is integer-only
+    tolerance: float = TOLERANCE
+
+    def propose(self, pool: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
+        inc = incumbent(pool, self.search_rounds, self.tolerance)
+        if inc is None:
+            return []
+        try:
+            tree = parse_body(inc.source)
+        except ParseError:
+            return []  # e.g. an LLM's statements: shown as written
+        out: list[Proposal] = []
+        taken = set(seen)
+        for simpler in simplifications(tree):
+            body = render_body(simpler, self.integer)
+            h = normalized_hash(body)
+            if h in taken:
+                continue
+            taken.add(h)
+            out.append(Proposal(body, (inc.id,), "simplify"))
+            if len(out) == n:
+                break
+        return out

@@ -1,0 +1,94 @@
+"""The search's parts: simplification of the winner, the sampled trace behind the cascade, the generator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pytest_policysmith.cache.evaluator import CASCADE, evaluate
+from pytest_policysmith.cache.simulator import build, resolve_capacity, simulate
+from pytest_policysmith.cache.traces import open_trace, sampled_trace, synthetic_trace
+from pytest_policysmith.context import Context
+from pytest_policysmith.generators.base import Parent
+from pytest_policysmith.generators.evolve import EvolveGenerator
+from pytest_policysmith.generators.expr import parse_body, render
+from pytest_policysmith.generators.simplify import Simplifier, body_size, incumbent, simplifications, within
+from pytest_policysmith.reporting.summary import cascade_block, spearman
+
+
+def test_every_one_step_simplification_is_offered():
+    tree = parse_body("return obj.count > 2.0 ? now + 0.1234 * cache.capacity : log1p(obj.freq) - ghost.hit;")
+    texts = {render(t) for t in simplifications(tree)}
+    assert "now + 0.1234 * cache.capacity" in texts  # the ?: keeps one branch
+    assert "log1p(obj.freq) - ghost.hit" in texts
+    assert "obj.count > 2.0 ? now : log1p(obj.freq) - ghost.hit" in texts  # a term of a sum dropped
+    assert "obj.count > 2.0 ? now + 0.1234 * cache.capacity : obj.freq - ghost.hit" in texts  # call -> argument
+    assert "obj.count > 2.0 ? now + 0.1 * cache.capacity : log1p(obj.freq) - ghost.hit" in texts  # fewer digits
+    assert all(body_size(f"return {t};").key() < body_size("return " + render(tree) + ";").key() for t in texts)
+
+
+def test_the_incumbent_is_the_smallest_within_tolerance_of_the_best():
+    best = Parent("r05c01", "return now + 0.31 * cache.capacity * obj.count + 0.0001 * obj.freq;", 0.1000, 5)
+    close = Parent("r06c00", "return now + 0.3 * cache.capacity * obj.count;", 0.10004, 6)  # +0.04%: kept
+    too_far = Parent("r06c01", "return now;", 0.1001, 6)  # +0.1%: not
+    assert within(close.score, best.score) and not within(too_far.score, best.score)
+    assert incumbent([best, close, too_far], search_rounds=5).id == "r06c00"
+    # A simplification round proposes the incumbent's simplifications, not seen ones, smallest first.
+    props = Simplifier(5).propose([best, close, too_far], 3, seen=set())
+    assert [p.parent_ids for p in props] == [("r06c00",)] * 3 and props[0].origin == "simplify"
+    assert body_size(props[0].source).key() <= body_size(props[-1].source).key()
+
+
+def test_the_generator_is_reproducible_and_keeps_niches(template):
+    gen = EvolveGenerator(template, seed=3)
+    pool = [Parent(f"r00c{k:02d}", src, 0.5 + k / 100, 0) for k, src in enumerate(template.seeds().values())]
+    a = gen.propose(1, pool, 25, set())
+    b = EvolveGenerator(template, seed=3).propose(1, pool, 25, set())
+    assert [p.source for p in a] == [p.source for p in b] and len(a) == 25
+    assert any(p.origin == "mutate:tune" for p in a)
+    # Structural changes do not all descend from the best: other niches are parents too.
+    assert len({p.parent_ids[0] for p in a}) > 3
+
+
+def test_a_sampled_trace_keeps_whole_objects(tmp_path):
+    trace = open_trace(str(synthetic_trace(tmp_path / "t.oracleGeneral.bin.zst", 50_000, 5_000, seed=2)))
+    sample = sampled_trace(trace, 0.1)
+    ids, _ = trace.load_arrays()
+    sids, _ = sample.load_arrays()
+    assert 0.05 < sample.n_objects / trace.n_objects < 0.15
+    # Every request of a sampled object is kept: per-object request counts match.
+    counts = np.bincount(ids)
+    assert sorted(np.bincount(sids).tolist()) == sorted(counts[np.unique(ids[np.isin(ids, _sampled_ids(trace, sample))])]
+                                                         .tolist())
+    assert sampled_trace(trace, 0.1).arrays_path == sample.arrays_path  # cached
+
+
+def _sampled_ids(trace, sample):
+    from pytest_policysmith.cache.traces import SAMPLE_HASH
+
+    ids, _ = trace.load_arrays()
+    keep = max(1, round(0.1 * (1 << 16)))
+    return np.unique(ids[((ids.astype(np.uint64) * SAMPLE_HASH) >> np.uint64(48)) < np.uint64(keep)])
+
+
+def test_the_cascade_screens_above_the_bar_and_scores_the_rest_in_full(tmp_path, template, monkeypatch):
+    monkeypatch.setitem(CASCADE, "min_requests", 10_000)  # a small trace goes through the cascade
+    path = synthetic_trace(tmp_path / "t.oracleGeneral.bin.zst", 60_000, 6_000, seed=4)
+    trace = open_trace(str(path))
+    ctx = Context("c", tmp_path, "cache", "object_miss_ratio", "cache_priority", traces=(str(path),), cache_size=0.1,
+                  ignore_size=True)
+    lru = evaluate("return now;", template, ctx, [trace], "lru", screen=float("inf"))
+    assert not lru.screened and lru.proxy is not None and lru.score is not None
+    full = simulate(build(template, "return now;"), trace, resolve_capacity(0.1, trace, True), True)
+    assert lru.score == full.object_miss_ratio  # the full score is the plain simulation's
+    screened = evaluate("return -now;", template, ctx, [trace], "mru", screen=lru.proxy)
+    assert screened.screened and screened.score is None and screened.proxy > lru.proxy
+    assert evaluate("return -now;", template, ctx, [trace], "mru").score is not None  # no bar: no cascade
+
+
+def test_cascade_block_reports_the_rank_correlation():
+    cands = [{"status": "evaluated", "score": s, "metrics": {"t": {"proxy": s * 1.1}}} for s in (0.3, 0.1, 0.2)]
+    cands.append({"status": "screened", "score": None, "metrics": {"t": {"proxy": 0.9}}})
+    block = cascade_block(cands)
+    assert block["screened"] == 1 and block["scored_in_full"] == 3 and block["spearman"] == pytest.approx(1.0)
+    assert spearman([(1, 3), (2, 2), (3, 1)]) == pytest.approx(-1.0)
