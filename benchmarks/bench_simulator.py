@@ -1,19 +1,22 @@
-"""Simulator speed against libCacheSim's native LRU, side by side in one run.
+"""Simulator speed against libCacheSim's native LRU, side by side in one run, on the same input.
 
     python benchmarks/bench_simulator.py [--trace cloudphysics/w106] [--repeat 5]
 
-Prints requests/s for both (median of --repeat alternating runs), their ratio, and
-the compile time of one fresh candidate. Target: ratio >= 2.0, compile < 150 ms.
-libCacheSim's time is process_trace alone (reader opened before the clock starts);
-ours is the C loop's own clock (the trace is memory-mapped, already converted).
+Prints requests/s for both (median of --repeat alternating runs), their ratio, and the compile
+time of one fresh candidate. The comparison is fair: libCacheSim reads the *decompressed*
+oracleGeneral file (its fastest input: no zstd in its clock) with its hash table sized to the
+trace (hashpower from the object count), and its time is ``process_trace`` alone (reader opened
+before the clock starts); ours is the C loop's own clock over the memory-mapped converted trace.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import libcachesim as lcs
 
@@ -34,11 +37,13 @@ def main() -> None:
     cap = resolve_capacity(args.cache_size, trace, ignore_size=True)
     lru = build(template, template.seeds()["lru"], "lru")
     ours, theirs, mr = [], [], {}
+    tmp = tempfile.TemporaryDirectory()
+    plain = decompressed(trace.source, Path(tmp.name))
     for _ in range(args.repeat):
         res = simulate(lru, trace, cap, ignore_size=True)
         ours.append(res.requests / res.seconds)
         mr["ours"] = res.object_miss_ratio
-        reader = libcachesim_reader(trace.source, ignore_size=True)
+        reader = libcachesim_reader(plain, ignore_size=True)
         cache = lcs.LRU(cache_size=cap, hashpower=hashpower(trace.n_objects))
         t0 = time.perf_counter()
         mr["libcachesim"], _ = cache.process_trace(reader)
@@ -51,9 +56,24 @@ def main() -> None:
     print(f"trace {trace.name}: {trace.n_requests} requests, capacity {cap} objects (sizes ignored)")
     print(f"miss ratio           ours {mr['ours']:.6f}   libCacheSim LRU {mr['libcachesim']:.6f}")
     print(f"policysmith lru seed {o / 1e6:8.1f} M requests/s")
-    print(f"libCacheSim LRU      {t / 1e6:8.1f} M requests/s")
-    print(f"ratio                {o / t:8.2f}x   (target >= 2.0)")
-    print(f"compile one candidate {statistics.median(compile_ms):6.1f} ms median   (target < 150 ms)")
+    print(f"libCacheSim LRU      {t / 1e6:8.1f} M requests/s   (decompressed {plain.name}, "
+          f"hashpower {hashpower(trace.n_objects)})")
+    print(f"ratio                {o / t:8.2f}x")
+    print(f"compile one candidate {statistics.median(compile_ms):6.1f} ms median (its function alone; the harness is "
+          "compiled once per feature set)")
+    tmp.cleanup()
+
+
+def decompressed(source: Path, folder: Path) -> Path:
+    """The trace as an uncompressed oracleGeneral file, libCacheSim's fastest input."""
+    if not source.name.endswith(".zst"):
+        return source
+    import zstandard
+
+    dest = folder / source.name[: -len(".zst")]
+    with open(source, "rb") as src, open(dest, "wb") as out:
+        zstandard.ZstdDecompressor().copy_stream(src, out)
+    return dest
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ ORACLES = ("Belady",)
 
 
 def traces_in(store: Path) -> list[str]:
-    return sorted(f"{p.parent.name}/{p.name[:-len(SUFFIX)]}" for p in store.glob(f"*/*{SUFFIX}"))
+    """Every trace in the store, smallest file first (so a partial run has covered the most traces)."""
+    files = sorted(store.glob(f"*/*{SUFFIX}"), key=lambda p: (p.stat().st_size, p.name))
+    return [f"{p.parent.name}/{p.name[:-len(SUFFIX)]}" for p in files]
 
 
 def make_context(folder: Path, trace: str) -> Path:

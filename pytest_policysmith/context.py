@@ -22,7 +22,7 @@ LINK_FIELDS = {"rate_mbit": (int, float), "delay_ms": (int, float), "queue_bdp":
 
 @dataclass(frozen=True)
 class SearchDefaults:
-    rounds: int = 20
+    rounds: int = 36
     candidates: int = 25
     parents: int = 2
     generator: str = "evolve"
@@ -49,8 +49,9 @@ class Context:
         return self.root / "policies"
 
     def as_dict(self) -> dict[str, Any]:
+        """What a run records of its context (no machine paths: results are committed and moved)."""
         d = asdict(self)
-        d["root"] = str(self.root)
+        del d["root"]
         return d
 
 

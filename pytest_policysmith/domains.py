@@ -25,7 +25,7 @@ def workloads(ctx: Context, dirs: Iterable[Path]) -> dict[str, dict]:
         return {spec.name: {"sha256": link_sha256(spec), **spec.as_dict()}}
     from .cache.evaluator import context_traces
 
-    return {t.name: {"sha256": t.sha256, "path": str(t.source), "requests": t.n_requests}
+    return {t.name: {"sha256": t.sha256, "requests": t.n_requests}  # by name and checksum: no machine paths
             for t in context_traces(ctx, dirs)}
 
 

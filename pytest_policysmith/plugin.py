@@ -136,13 +136,13 @@ def candidate(request: pytest.FixtureRequest):
 @pytest.fixture
 def policysmith_evaluation(candidate, request):
     """The candidate's score on the context's traces (cached per session)."""
-    return _ps(request.config).evaluation(candidate)
+    return _ps(request.config).unless_no_store(lambda: _ps(request.config).evaluation(candidate))
 
 
 @pytest.fixture
 def policysmith_baselines(candidate, request):
     """trace -> policy -> BaselineResult for the context's gate (and Belady)."""
-    return _ps(request.config).baselines(candidate.context)
+    return _ps(request.config).unless_no_store(lambda: _ps(request.config).baselines(candidate.context))
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -307,3 +307,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
         for line in summary_lines(ps.outcome, verbosity=config.getoption("verbose")):
             terminalreporter.write_line(line)
+        # pytest's closing line counts what ran; a search runs candidates, not tests, and would
+        # otherwise end with "no tests ran", which reads like a failure.
+        o = ps.outcome
+        for key, n in (("evaluated", o.evaluated), ("screened", o.passed - o.evaluated), ("rejected", o.failed)):
+            if n:
+                terminalreporter.stats.setdefault(key, []).extend([_Counted()] * n)
+
+
+class _Counted:
+    """A stand-in report for pytest's closing line (``TerminalReporter.stats``)."""
+
+    count_towards_summary = True

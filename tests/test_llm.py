@@ -183,3 +183,15 @@ def test_openai_needs_a_model(pytester, small_trace, llm_env):
                                         "--synth-base-url", "http://127.0.0.1:9/v1")
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     assert "--synth-model" in res.stderr.str()
+
+
+def test_a_missing_openai_package_is_a_one_line_usage_error(pytester, small_trace, llm_env, monkeypatch):
+    """Where ``import openai`` fails, the run stops before any work with what to install, not an INTERNALERROR."""
+    blocker = pytester.mkdir("no_openai")
+    (blocker / "openai.py").write_text("raise ImportError('No module named openai')\n")
+    monkeypatch.setenv("PYTHONPATH", str(blocker))
+    ctx = make_context(pytester, small_trace)
+    res = run_llm(pytester, ctx, type("S", (), {"url": "http://127.0.0.1:9/v1"})())
+    assert res.ret == pytest.ExitCode.USAGE_ERROR, res.stdout.str() + res.stderr.str()
+    assert "needs the openai package" in res.stderr.str() and "pip install openai" in res.stderr.str()
+    assert "INTERNALERROR" not in res.stdout.str() + res.stderr.str()

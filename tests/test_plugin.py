@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 
@@ -16,6 +17,8 @@ def test_synthesis_run_writes_summary(pytester, small_trace):
     res = synth(pytester, ctx, "--synth-json", "out.json")
     assert res.ret == 0, res.stdout.str() + res.stderr.str()
     res.stdout.fnmatch_lines(["round  0  best *", "round  2  best *", "*winner*"])
+    closing = res.stdout.str().strip().splitlines()[-1]  # pytest's closing line counts candidates, not tests
+    assert re.fullmatch(r"=+ \d+ evaluated(, \d+ rejected)? in [\d.]+s.*=+", closing), closing
     out = json.loads((pytester.path / "out.json").read_text())
     for key in ("context", "run_id", "generator", "seed", "rounds", "candidates_per_round", "evaluated",
                 "passed_checks", "failed_checks", "wall_seconds", "best", "baselines", "rounds_log"):
@@ -188,3 +191,19 @@ def test_checker_that_rejects_every_seed_stops_the_run_clearly(pytester, small_t
     res.stdout.fnmatch_lines(["*stopped before round 1: no seed passed the context's checker*too strict*"])
     s = json.loads((pytester.path / "s.json").read_text())
     assert [r["round"] for r in s["rounds_log"]] == [0] and s["best"] is None
+
+
+def test_gate_without_a_trace_store_skips_and_with_one_fails(pytester, small_trace, monkeypatch):
+    """A fresh clone has no trace store: the gate says which trace is missing and how to supply it.
+    Where a store is configured (CI) and the trace is not in it, the gate fails, as a gate must."""
+    ctx = make_context(pytester, small_trace, traces=["nowhere/none"])
+    (ctx / "policies").mkdir()
+    (ctx / "policies" / "lru.c").write_text("return now;\n")
+    (ctx / "policies" / "lru.json").write_text(json.dumps({"metrics": {}}))
+    monkeypatch.delenv("POLICYSMITH_TRACES", raising=False)
+    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "-rs")
+    res.assert_outcomes(passed=6, skipped=2)
+    res.stdout.fnmatch_lines(["*trace 'nowhere/none' not found*no trace store configured: set POLICYSMITH_TRACES*"])
+    store = pytester.mkdir("store")
+    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "--synth-traces", str(store))
+    res.assert_outcomes(passed=6, errors=2)

@@ -92,3 +92,22 @@ def test_cascade_block_reports_the_rank_correlation():
     block = cascade_block(cands)
     assert block["screened"] == 1 and block["scored_in_full"] == 3 and block["spearman"] == pytest.approx(1.0)
     assert spearman([(1, 3), (2, 2), (3, 1)]) == pytest.approx(-1.0)
+
+
+def test_the_stored_w106_winner_is_simplified(traces_dir, template):
+    """Dropping any one term, branch, call or digit of the stored winner makes it worse on its trace."""
+    from pathlib import Path
+
+    import json
+
+    folder = Path(__file__).resolve().parents[1] / "contexts" / "cache_cloudphysics" / "policies"
+    (c_file,) = sorted(folder.glob("*.c"))
+    meta = json.loads(c_file.with_suffix(".json").read_text())
+    trace = open_trace("cloudphysics/w106", [traces_dir])
+    cap = resolve_capacity(0.1, trace, True)
+    score = meta["score"]
+    simpler = simplifications(parse_body(c_file.read_text()))
+    assert len(simpler) > 5
+    for tree in simpler:
+        got = simulate(build(template, f"return {render(tree)};"), trace, cap, True).object_miss_ratio
+        assert got > score, f"return {render(tree)}; scores {got:.6f}, not worse than the stored {score:.6f}"

@@ -13,7 +13,7 @@ policysmith_context = {
     "template": "cache_priority",
     # A stored heuristic must beat these in regression mode: the paper's best baseline and LRU.
     "gate": ["S3FIFO", "LRU", "ARC", "LIRS"],
-    "search": {"rounds": 20, "candidates": 25, "parents": 2, "generator": "evolve"},
+    "search": {"rounds": 36, "candidates": 25, "parents": 2, "generator": "evolve"},
     # Our simulator is deterministic: a stored score must come back exactly.
     "rtol": 1e-9,
     "atol": 1e-12,

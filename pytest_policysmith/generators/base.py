@@ -14,6 +14,7 @@ class Parent:
     source: str
     score: float
     round: int = 0  # the round it was made in (generators that track stagnation or phases use it)
+    idx: int = 0  # its slot index in that round (evolve's islands)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ POOL = 200  # scored candidates the generator sees, best first
 TUNE_SHARE = 0.4  # share of each round spent on constant steps around the best three
 TUNE_STEPS = (0.03, 0.1, 0.3)  # log-scale step sizes of a constant step
 STALL_ROUNDS = 4  # rounds without a new best before structural changes restart elsewhere
+ISLANDS = 3  # lineages bred apart (a candidate's island is its slot index modulo this)
+MIGRATE = 5  # every this many rounds the best of all joins every island
 UNARY_FNS = ("log1p", "sqrt")
 BINARY_FNS = ("fmin", "fmax")
 
@@ -61,6 +63,8 @@ class EvolveGenerator:
         self.features += [Call("log1p", (Var(f),)) for f in ("obj.count", "obj.freq") if f in names]
         if "pow" in allowed and "obj.count" in names:  # a credit that grows faster than the count
             self.features.append(Call("pow", (Var("obj.count"), Num(1.25))))
+        if {"obj.count", "obj.freq"} <= names:  # hits since insertion against the long-horizon frequency
+            self.features.append(Bin("/", Var("obj.count"), Var("obj.freq")))
         self.anchors: list[Node] = [Var(a) for a in ("now", "cache.last_evicted", "obj.prev_access") if a in names]
 
     def _num(self, v: float) -> Num:
@@ -71,12 +75,11 @@ class EvolveGenerator:
         return []  # evolve does not read feedback; its next round simply breeds from the best
 
     def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
-        """A round: constant tuning of the best few, and structural changes to niche champions.
+        """A round over ``ISLANDS`` islands: slot ``i`` of the round belongs to island ``i % ISLANDS``
+        and breeds only from that island's candidates (and the seeds), so several lineages grow
+        apart; every ``MIGRATE`` rounds the best candidate of all joins every island.
 
-        ``parents`` is the pool, best first. A niche is the set of inputs a candidate reads; its
-        champion is its best member, so one lineage cannot crowd out the others. After
-        ``STALL_ROUNDS`` rounds without a new best, structural changes start from the other
-        niches and the seeds (a restart) instead of the best."""
+        ``parents`` is the pool, best first."""
         rng = random.Random(f"{self.seed}:{round_no}")
         trees = []
         for p in parents:
@@ -86,32 +89,44 @@ class EvolveGenerator:
                 continue  # e.g. LLM-written statements: usable as context, not as a tree
         if not trees:
             return []
-        champions = list(_champions(trees).values())
-        stalled = round_no - 1 - min(p.round for p, _ in trees[:1]) >= STALL_ROUNDS
+        islands = [self._island(trees, k, round_no) for k in range(ISLANDS)]
         out: list[Proposal] = []
         taken = set(seen)
         attempts = 0
         while len(out) < n and attempts < 60 * n:
             attempts += 1
-            if rng.random() < TUNE_SHARE:
-                parent, tree = trees[min(int(rng.expovariate(1.0)), len(trees) - 1, 2)]
-                op = "tune"
-            else:
-                parent, tree = self._select(rng, trees, champions, stalled)
-                op = rng.choice(["const", "operator", "add_term", "add_term", "replace", "guard", "prune",
-                                 "crossover", "crossover"])
-            if op == "crossover" and len(champions) < 2 and len(trees) < 2:
-                op = "const"
-            child, used = self._apply(op, rng, tree, parent, champions if len(champions) > 1 else trees)
-            if child is None or size(child) > MAX_SIZE or depth(child) > MAX_DEPTH or not _reads_input(child):
+            prop = self._one(rng, *islands[len(out) % ISLANDS], round_no)
+            if prop is None or normalized_hash(prop.source) in taken:
                 continue
-            body = render_body(child, self.integer)
-            h = normalized_hash(body)
-            if h in taken:
-                continue
-            taken.add(h)
-            out.append(Proposal(body, tuple(p.id for p in used), f"mutate:{op}" if op != "crossover" else "crossover"))
+            taken.add(normalized_hash(prop.source))
+            out.append(prop)
         return out
+
+    def _island(self, trees, k: int, round_no: int):
+        """(members best first, niche champions, stalled) of island ``k``."""
+        members = [t for t in trees if t[0].round == 0 or t[0].idx % ISLANDS == k]
+        if round_no % MIGRATE == 0 and trees[0] not in members:
+            members = sorted([trees[0], *members], key=lambda t: t[0].score)
+        stalled = round_no - 1 - members[0][0].round >= STALL_ROUNDS
+        return members, list(_champions(members).values()), stalled
+
+    def _one(self, rng: random.Random, trees, champions, stalled: bool, round_no: int) -> Proposal | None:
+        """One candidate: a constant step on one of the best three (TUNE_SHARE of the time), else a
+        structural change to the best or a niche champion (after a stall: anything but the best)."""
+        if rng.random() < TUNE_SHARE:
+            parent, tree = trees[min(int(rng.expovariate(1.0)), len(trees) - 1, 2)]
+            op = "tune"
+        else:
+            parent, tree = self._select(rng, trees, champions, stalled)
+            op = rng.choice(["const", "operator", "add_term", "add_term", "replace", "guard", "prune",
+                             "crossover", "crossover"])
+        if op == "crossover" and len(champions) < 2 and len(trees) < 2:
+            op = "const"
+        child, used = self._apply(op, rng, tree, parent, champions if len(champions) > 1 else trees)
+        if child is None or size(child) > MAX_SIZE or depth(child) > MAX_DEPTH or not _reads_input(child):
+            return None
+        return Proposal(render_body(child, self.integer), tuple(p.id for p in used),
+                        f"mutate:{op}" if op != "crossover" else "crossover")
 
     def _select(self, rng: random.Random, trees, champions, stalled: bool):
         """The best (half the time), else a niche champion by rank; after a stall, anything but the best."""

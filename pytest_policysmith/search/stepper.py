@@ -129,9 +129,10 @@ class Stepper:
             pool = max(self.spec.parents, getattr(self.generator, "pool", 0))
             if round_no > self.spec.search_rounds:
                 pool = WINNER_POOL
-            parents = [Parent(r.id, r.source, r.score, r.round) for r in self.archive.top(self.run_id, pool)]
+            parents = [Parent(r.id, r.source, r.score, r.round, r.idx) for r in self.archive.top(self.run_id, pool)]
             if round_no > self.spec.search_rounds:
-                proposals = self.simplifier.propose(parents, self.spec.candidates, self.archive.hashes(self.run_id))
+                proposals = self.simplifier.propose(parents, self.spec.candidates,
+                                                    self.archive.hashes(self.run_id, scored_only=True))
                 gen_name = "simplify"
             else:
                 proposals = self.generator.propose(round_no, parents, self.spec.candidates,

@@ -302,8 +302,11 @@ class Archive:
             params += (round_no,)
         return [self._row(r) for r in self.db.execute(sql + " ORDER BY round, attempt, idx", params)]
 
-    def hashes(self, run_id: str) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT hash FROM candidates WHERE run_id=?", (run_id,))}
+    def hashes(self, run_id: str, scored_only: bool = False) -> set[str]:
+        """Normalized hashes of the run's candidates; ``scored_only`` leaves out the screened ones
+        (the cascade did not score them in full, so simplification may propose them again)."""
+        sql = "SELECT hash FROM candidates WHERE run_id=?" + (" AND status != 'screened'" if scored_only else "")
+        return {r[0] for r in self.db.execute(sql, (run_id,))}
 
     def top(self, run_id: str, n: int) -> list[CandidateRow]:
         rows = self.db.execute("SELECT * FROM candidates WHERE run_id=? AND status='evaluated' AND score IS NOT NULL"

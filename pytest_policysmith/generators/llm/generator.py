@@ -56,6 +56,11 @@ class LLMGenerator:
                **options) -> "LLMGenerator":
         if not model:
             raise UsageError("--synth-generator openai needs --synth-model (e.g. gpt-4o-mini, or your server's model)")
+        try:
+            import openai  # noqa: F401  (checked here, before any work, not first in the inner session)
+        except ImportError as exc:
+            raise UsageError(f"--synth-generator openai needs the openai package ({exc}); install it: "
+                             "pip install openai") from None
         prompts.check_prompts(template)
         url, key = resolve_endpoint(options.pop("base_url", None))
         settings = LLMSettings(model=model, base_url=url, **options)

@@ -1,1 +1,0 @@
-return log1p(obj.count) >= 2.795 ? now - cache.last_evicted + (cache.capacity - obj.freq + 0.04647 * (now - cache.last_evicted) * ghost.count - obj.size) + (1.297 * cache.last_evicted + obj.freq) : cache.last_evicted + (cache.capacity * obj.count + 0.03868 * now * ghost.count - obj.size);
