@@ -41,8 +41,10 @@ def evaluate(ctx: Context, template, source: str, name: str, dirs: Iterable[Path
     return cache_evaluate(source, template, ctx, context_traces(ctx, dirs), name, screen)
 
 
-def baselines(ctx: Context, template, dirs: Iterable[Path], gate_only: bool = False) -> dict[str, dict]:
-    """workload -> policy -> result (with attributes named like the context's objective)."""
+def baselines(ctx: Context, template, dirs: Iterable[Path], gate_only: bool = False,
+              timeout: float | None = None) -> dict[str, dict]:
+    """workload -> policy -> result (with attributes named like the context's objective). Beside a
+    search (not ``gate_only``) a cache baseline slower than ``timeout`` is left out: a timeout."""
     if ctx.domain == "tcp":
         from .tcp.evaluator import BASELINES, run_baselines as tcp_baselines
 
@@ -53,7 +55,7 @@ def baselines(ctx: Context, template, dirs: Iterable[Path], gate_only: bool = Fa
 
     wanted = list(dict.fromkeys([*ctx.gate, "Belady"])) if gate_only else default_policies()
     return {t.name: run_baselines(t, resolve_capacity(ctx.cache_size, t, ctx.ignore_size), ctx.ignore_size,
-                                  template, wanted, timeout=SEARCH_TIMEOUT, skip_timeouts=not gate_only)
+                                  template, wanted, timeout=timeout or SEARCH_TIMEOUT, skip_timeouts=not gate_only)
             for t in context_traces(ctx, dirs)}
 
 

@@ -207,3 +207,19 @@ def test_gate_without_a_trace_store_skips_and_with_one_fails(pytester, small_tra
     store = pytester.mkdir("store")
     res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "--synth-traces", str(store))
     res.assert_outcomes(passed=6, errors=2)
+
+
+def test_a_slow_baseline_is_a_timeout_not_the_end_of_the_search(pytester, small_trace, monkeypatch, tmp_path):
+    """A baseline slower than --synth-baseline-timeout (libCacheSim's LFUDA took over 600 s on cache2k/orm-busy)
+    is reported as a timeout in the summary, the terminal and the report, and the search goes on."""
+    monkeypatch.setenv("POLICYSMITH_CACHE", str(tmp_path / "cache"))  # no baseline cached by another test
+    ctx = make_context(pytester, small_trace, search={"rounds": 1, "candidates": 4, "parents": 2})
+    res = synth(pytester, ctx, "--synth-baseline-timeout", "0.001", "--synth-json", "s.json", "--synth-report", "rep")
+    assert res.ret == 0, res.stdout.str() + res.stderr.str()
+    s = json.loads((pytester.path / "s.json").read_text())
+    missing = s["baseline_timeouts"][str(small_trace)]
+    assert "LFUDA" in missing and "LRU" in missing  # every libCacheSim policy is far slower than 1 ms
+    assert "LFUDA" not in s["baselines"][str(small_trace)] and "MRU" in s["baselines"][str(small_trace)]
+    assert s["best"] is not None and s["evaluated"] > 0
+    res.stdout.fnmatch_lines(["*baselines *LFUDA* did not finish within 0.001 s: shown as a timeout*"])
+    assert "LFUDA (timeout)" in (pytester.path / "rep" / "index.html").read_text()

@@ -30,6 +30,9 @@ def baseline_rows(summary: dict, metric: str) -> tuple[list[list], set[int]]:
     names = list(next(iter(summary["baselines"].values())))
     policy_rows = [[n, *[summary["baselines"][w][n][metric] for w in workloads]] for n in names]
     rows += sorted(policy_rows, key=lambda r: sum(r[1:]))
+    timeouts = summary.get("baseline_timeouts", {})
+    rows += [[f"{p} (timeout)", *["timeout" if p in timeouts.get(w, []) else "-" for w in workloads]]
+             for p in sorted({p for ps in timeouts.values() for p in ps})]
     return rows, {0} if best else set()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..generators.simplify import body_size
+from .summary import baseline_timeouts
 from ..search.loop import SearchOutcome
 
 
@@ -22,6 +23,9 @@ def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
     if w is None:
         return lines + ["no candidate passed the checker"]
     metric = o.context.objective
+    for trace, missing in baseline_timeouts(o).items():
+        lines.append(f"{trace}: baseline{'s' if len(missing) > 1 else ''} {', '.join(missing)} did not finish within "
+                     f"{o.options.baseline_timeout or 0:g} s: shown as a timeout (--synth-baseline-timeout)")
     for trace, res in o.baselines.items():
         ours = w.metrics[trace][metric]
         belady = res.get("Belady")

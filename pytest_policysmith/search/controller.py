@@ -83,6 +83,7 @@ def _options(ps, ctx: Context) -> SearchOptions:
         repairs=gen_opts.get("repairs", 0),
         inner_args=tuple(ps.inner_args),
         simplify_rounds=opt("synth_simplify_rounds"),
+        baseline_timeout=opt("synth_baseline_timeout"),
     )
 
 

@@ -45,6 +45,7 @@ class SearchOptions:
     repairs: int = 0  # repair attempts per rejected candidate (generators that repair)
     inner_args: tuple[str, ...] = ()  # extra pytest arguments for the inner session (e.g. --tx)
     simplify_rounds: int = 0  # rounds after the search that simplify the winner (generators/simplify.py)
+    baseline_timeout: float | None = None  # seconds per baseline shown beside the search; slower: a timeout
 
 
 MAX_BLAMELESS_DEATHS = 3
@@ -92,7 +93,7 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     archive = Archive(opts.archive)
     settings = run_settings(ctx, template, opts, workloads)
     run_id = _open_run(archive, ctx, settings, opts, say)
-    baselines = domains.baselines(ctx, template, opts.traces_dirs)
+    baselines = domains.baselines(ctx, template, opts.traces_dirs, timeout=opts.baseline_timeout)
     best_base = _best_baseline_score(ctx, baselines)
     try:
         _run_sessions(archive, run_id, template, opts, ctx, lambda row: _say_round(say, row, best_base, t0, opts.rounds), say)
