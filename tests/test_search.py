@@ -111,3 +111,12 @@ def test_the_stored_w106_winner_is_simplified(traces_dir, template):
     for tree in simpler:
         got = simulate(build(template, f"return {render(tree)};"), trace, cap, True).object_miss_ratio
         assert got > score, f"return {render(tree)}; scores {got:.6f}, not worse than the stored {score:.6f}"
+
+
+def test_simplification_does_not_give_away_a_win_over_the_best_baseline():
+    """lirs/multi1: the raw best beat Clock2QPlus by 0.01%, a simplification within 0.05% lost to it."""
+    raw = Parent("r30c01", "return now + 0.0631 * cache.capacity * log1p(obj.count) + 0.06 * obj.freq;", 0.499874, 30)
+    simpler = Parent("r37c02", "return now + 0.06 * cache.capacity * log1p(obj.count);", 0.500063, 37)
+    assert incumbent([raw, simpler], 36).id == "r37c02"  # no baseline known: within 0.05%
+    assert incumbent([raw, simpler], 36, cap=0.499937).id == "r30c01"  # it would lose to Clock2QPlus
+    assert incumbent([raw, simpler], 36, cap=0.4998).id == "r37c02"  # the raw best loses anyway: no cap

@@ -42,17 +42,23 @@ def body_size(source: str) -> Size:
     return Size(size(tree), len("".join(render(tree).split())))
 
 
-def within(score: float, best: float, tolerance: float = TOLERANCE) -> bool:
-    return score <= best + abs(best) * tolerance
+def within(score: float, best: float, tolerance: float = TOLERANCE, cap: float | None = None) -> bool:
+    """Within ``tolerance`` of ``best``; and, where the best is at or below ``cap`` (the best
+    hand-made policy's score), not above it: simplifying must not give the win away."""
+    limit = best + abs(best) * tolerance
+    if cap is not None and best <= cap:
+        limit = min(limit, cap)
+    return score <= limit
 
 
-def incumbent(scored: list[Parent], search_rounds: int, tolerance: float = TOLERANCE) -> Parent | None:
-    """The smallest candidate scoring within tolerance of the best of the search rounds."""
+def incumbent(scored: list[Parent], search_rounds: int, tolerance: float = TOLERANCE,
+              cap: float | None = None) -> Parent | None:
+    """The smallest candidate scoring within tolerance of the best of the search rounds (see ``within``)."""
     search = [p for p in scored if p.round <= search_rounds]
     if not search:
         return None
     best = min(p.score for p in search)
-    ok = [p for p in scored if within(p.score, best, tolerance)]
+    ok = [p for p in scored if within(p.score, best, tolerance, cap)]
     return min(ok, key=lambda p: (body_size(p.source).key(), p.score, p.round, p.id))
 
 
@@ -91,10 +97,11 @@ class Simplifier:
 
     search_rounds: int
     integer: bool = False  # the template is integer-only
+    cap: float | None = None  # the best baseline's score (see ``within``)
     tolerance: float = TOLERANCE
 
     def propose(self, pool: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
-        inc = incumbent(pool, self.search_rounds, self.tolerance)
+        inc = incumbent(pool, self.search_rounds, self.tolerance, self.cap)
         if inc is None:
             return []
         try:

@@ -96,13 +96,14 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     baselines = domains.baselines(ctx, template, opts.traces_dirs, timeout=opts.baseline_timeout)
     best_base = _best_baseline_score(ctx, baselines)
     try:
-        _run_sessions(archive, run_id, template, opts, ctx, lambda row: _say_round(say, row, best_base, t0, opts.rounds), say)
+        _run_sessions(archive, run_id, template, opts, ctx, lambda row: _say_round(say, row, best_base, t0, opts.rounds),
+                      say, best_base[1])
         archive.set_run_status(run_id, "finished")
     except ArchiveWriteError as exc:
         raise SearchError(f"run {run_id} stopped: {exc}.\n{_kept(archive, run_id)}\n"
                           f"Then resume with: --synth-resume {run_id}") from None
     all_rows = archive.candidates(run_id)
-    raw_best, winner = pick_winner(archive, run_id, opts.rounds)
+    raw_best, winner = pick_winner(archive, run_id, opts.rounds, best_base[1])
     outcome = SearchOutcome(
         run_id, ctx, opts, winner, archive.rounds(run_id), baselines,
         evaluated=sum(r.status == "evaluated" for r in all_rows),
@@ -118,25 +119,26 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     return outcome
 
 
-def pick_winner(archive: Archive, run_id: str, search_rounds: int) -> tuple[CandidateRow | None, CandidateRow | None]:
+def pick_winner(archive: Archive, run_id: str, search_rounds: int,
+                cap: float | None = None) -> tuple[CandidateRow | None, CandidateRow | None]:
     """(the best of the search, the winner): the winner is the smallest candidate scoring within the
     simplification tolerance of the best (the best itself when nothing simpler is as good)."""
     rows = archive.top(run_id, WINNER_POOL)
     if not rows:
         return None, None
     raw = next((r for r in rows if r.round <= search_rounds), rows[0])
-    chosen = incumbent([Parent(r.id, r.source, r.score, r.round) for r in rows], search_rounds)
+    chosen = incumbent([Parent(r.id, r.source, r.score, r.round) for r in rows], search_rounds, cap=cap)
     return raw, next(r for r in rows if chosen is not None and r.id == chosen.id)
 
 
 def _run_sessions(archive: Archive, run_id: str, template: Template, opts: SearchOptions, ctx: Context,
-                  on_round: Callable[[RoundRow], None], say: Callable[[str], None]) -> None:
+                  on_round: Callable[[RoundRow], None], say: Callable[[str], None], cap: float | None = None) -> None:
     """Run inner sessions until every round is done. A session that a dying xdist worker ended (or
     that died itself, without workers) is followed by a fresh one, in which the slot being run when
     it died runs again (see ``deaths.py``)."""
     blameless = 0  # deaths of workers between slots (nothing to retry): a few are tolerated
     while True:
-        spec = _spec(archive, run_id, template, opts)
+        spec = _spec(archive, run_id, template, opts, cap)
         if not spec.rounds:
             return
         if spec.inflight:
@@ -226,7 +228,8 @@ def run_dir(archive_path: Path, run_id: str) -> Path:
     return Path(archive_path).parent / "runs" / run_id
 
 
-def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions) -> InnerSpec:
+def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions,
+          cap: float | None = None) -> InnerSpec:
     """The rounds still to run, each with its number of slots."""
     finished = {r.round for r in archive.rounds(run_id)}
     rounds = []
@@ -238,7 +241,7 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
         rounds.append((r, slots, 1 if r == 0 or r > opts.rounds else 1 + opts.repairs))
     return InnerSpec(run_id, str(archive.path), [str(d) for d in opts.traces_dirs], rounds, opts.generator,
                      opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options),
-                     search_rounds=opts.rounds, deaths_before=len(archive.crashes(run_id)), inflight=_inflight_path(archive, run_id, opts))
+                     search_rounds=opts.rounds, simplify_cap=cap, deaths_before=len(archive.crashes(run_id)), inflight=_inflight_path(archive, run_id, opts))
 
 
 def _inflight_path(archive: Archive, run_id: str, opts: SearchOptions) -> str | None:

@@ -39,7 +39,7 @@ class Stepper:
         self.generator = make_generator(spec.generator, template, spec.seed, spec.model, archive=archive,
                                         run_id=spec.run_id, **(spec.generator_options or {}))
         self.started = time.time()
-        self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")))
+        self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")), spec.simplify_cap)
 
     def settle(self, cid: str) -> None:
         """A candidate whose items are all done: failed rules make it ``failed``, no verdict ``error``."""
