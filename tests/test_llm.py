@@ -195,3 +195,29 @@ def test_a_missing_openai_package_is_a_one_line_usage_error(pytester, small_trac
     assert res.ret == pytest.ExitCode.USAGE_ERROR, res.stdout.str() + res.stderr.str()
     assert "needs the openai package" in res.stderr.str() and "pip install openai" in res.stderr.str()
     assert "INTERNALERROR" not in res.stdout.str() + res.stderr.str()
+
+
+def test_a_duplicate_reply_keeps_its_slot_and_goes_back_as_feedback(pytester, small_trace, llm_env):
+    """Request r01c01's reply repeats r01c00's: it is stored in its own slot as rejected with a reason the model
+    can act on (no later candidate moves into its slot), and first-round candidates record no parents, since
+    the first prompt shows none."""
+    ctx = make_context(pytester, small_trace)
+
+    def responder(req: dict) -> Reply:
+        if is_repair(req):
+            return good_reply(req)
+        return code("return now + 7 * obj.count;") if req["seed"] % 3 != 2 else code("return now + 2 * obj.freq;")
+
+    with ChatServer(responder) as server:
+        res = run_llm(pytester, ctx, server, "--synth-concurrency", "1", "--synth-repairs", "1", candidates=3)
+    assert res.ret == 0, res.stdout.str()
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    rows = dict((i, (st, fb or "", par)) for i, st, fb, par in
+                db.execute("SELECT id, status, feedback, parents FROM candidates WHERE round=1 AND attempt=0"))
+    seeds = [server.requests[k]["seed"] for k in range(3)]
+    dup_slots = [f"r01c{k:02d}" for k, s in enumerate(seeds) if s % 3 != 2][1:]
+    for slot in dup_slots:
+        assert rows[slot][0] == "failed" and "same as a heuristic already checked" in rows[slot][1], rows
+    assert all(par == "[]" for _, _, par in rows.values())
+    assert {f"r01c{k:02d}" for k in range(3)} <= set(rows)  # every request's slot is its own
+    assert summary(pytester)["llm"]["duplicate_replies"] == len(dup_slots)

@@ -35,7 +35,7 @@ class Proposal:
     origin: str = ""  # how it was made, e.g. "seed:lru", "mutate:const", "llm:improve", "llm:repair"
     meta: dict = field(default_factory=dict, compare=False, hash=False)  # e.g. the conversation
     error: str | None = None  # the reply held no usable code; this is its feedback
-    idx: int | None = None  # for repairs: the slot of the candidate it repairs
+    idx: int | None = None  # its slot in the round (a repair: the slot it repairs); None: its place in the list
 
 
 class Generator(Protocol):

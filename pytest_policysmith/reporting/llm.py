@@ -25,4 +25,5 @@ def pass_rates(rows: list[CandidateRow], repairs: int) -> dict:
 
 
 def llm_block(totals: dict, rows: list[CandidateRow], repairs: int) -> dict:
-    return {**totals, **pass_rates(rows, repairs)}
+    dups = sum(bool(r.meta.get("duplicate")) for r in rows)
+    return {**totals, **pass_rates(rows, repairs), "duplicate_replies": dups}

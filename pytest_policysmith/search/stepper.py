@@ -138,7 +138,7 @@ class Stepper:
                 proposals = self.generator.propose(round_no, parents, self.spec.candidates,
                                                    self.archive.hashes(self.run_id))
                 gen_name = self.generator.name
-        return [self._row(round_no, i, 0, p, gen_name) for i, p in enumerate(proposals)]
+        return [self._row(round_no, i if p.idx is None else p.idx, 0, p, gen_name) for i, p in enumerate(proposals)]
 
     def _repairs(self, round_no: int, attempt: int) -> list[NewCandidate]:
         failed = [Failure(r.id, r.idx, r.source, r.feedback or "", r.meta)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...errors import UsageError
 from ...templates import Template
@@ -21,6 +21,8 @@ from . import prompts
 from .client import Budget, BudgetExhausted, ChatClient, LLMError, LLMSettings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DUPLICATE = ("Your code is the same as a heuristic already checked in this run (up to comments and spaces). "
+             "Write a different one.")
 KEY_ENV = "OPENAI_API_KEY"
 
 
@@ -83,16 +85,17 @@ class LLMGenerator:
         slots = [(round_no, i, 0) for i in range(n)]
         results = self._ask_all(convs, slots, purpose)
         out, hashes = [], set(seen)
-        for msgs, res in zip(convs, results):
+        shown = tuple(p.id for p in parents) if purpose == "improve" else ()  # the first prompt shows no parents
+        for k, (msgs, res) in enumerate(zip(convs, results)):
             if res is None:
-                continue
-            prop = self._proposal(msgs, res, tuple(p.id for p in parents), f"llm:{purpose}")
+                continue  # the request failed: its slot stays empty (llm_requests says why)
+            prop = self._proposal(msgs, res, shown, f"llm:{purpose}")
             if prop.error is None:
                 h = normalized_hash(prop.source)
-                if h in hashes:
-                    continue  # a duplicate: nothing new to learn from checking it again
+                if h in hashes:  # nothing new to learn from checking it again: it goes back as feedback
+                    prop = replace(prop, error=DUPLICATE, meta={**prop.meta, "duplicate": True})
                 hashes.add(h)
-            out.append(prop)
+            out.append(replace(prop, idx=k))  # the slot of its request, whatever was dropped before it
         self._give_up_if_nothing(out, results)
         return out
 
