@@ -31,6 +31,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--synth-concurrency", type=int, default=8, help="concurrent LLM requests (default 8)")
     g.addoption("--synth-max-cost", type=float, default=None, metavar="USD", help="stop cleanly at this LLM spend")
     g.addoption("--synth-max-tokens", type=int, default=None, help="stop cleanly at this many LLM tokens")
+    g.addoption("--synth-max-reply-tokens", type=int, default=1024, metavar="N",
+                help="token cap per LLM reply (max_tokens; a cut reply is told so); 0 sends none (default 1024)")
     g.addoption("--synth-temperature", type=float, default=0.8, help="LLM sampling temperature (default 0.8)")
     g.addoption("--synth-llm-timeout", type=float, default=60.0, help="seconds per LLM request (default 60)")
     g.addoption("--synth-llm-retries", type=int, default=5,

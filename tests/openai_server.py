@@ -23,6 +23,7 @@ class Reply:
     delay: float = 0.0
     prompt_tokens: int = 100
     completion_tokens: int = 20
+    finish_reason: str = "stop"  # "length": cut at the token cap
 
 
 def code(body: str) -> Reply:
@@ -53,7 +54,7 @@ class ChatServer:
                     payload = {
                         "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
                         "model": body.get("model", "test"),
-                        "choices": [{"index": 0, "finish_reason": "stop",
+                        "choices": [{"index": 0, "finish_reason": reply.finish_reason,
                                      "message": {"role": "assistant", "content": reply.content}}],
                         "usage": {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
                                   "total_tokens": reply.prompt_tokens + reply.completion_tokens},

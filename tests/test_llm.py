@@ -85,6 +85,9 @@ def test_compile_error_goes_back_with_the_compilers_text(pytester, small_trace, 
     assert msgs[-2]["role"] == "assistant" and " + ;" in msgs[-2]["content"]  # the same conversation
     assert "test_compiles" in msgs[-1]["content"] and "expected expression" in msgs[-1]["content"]
     assert "candidate.c:1:" in msgs[-1]["content"]  # line numbers are the candidate's own
+    assert msgs[-1]["content"].count("expected expression") == 1  # once, though every compiling rule failed
+    assert "```" not in msgs[-1]["content"].split("rejected by the checker")[1].split("Fix the problem")[0]
+    assert all(r.get("max_tokens") == 1024 for r in server.requests)  # a cap on every reply
     llm = summary(pytester)["llm"]
     assert llm["first_try_pass_rate"] == 0.0 and llm["after_repair_pass_rate"] == 1.0
     assert llm["pass_rate_by_repairs"] == [0.0, 1.0, 1.0]
@@ -221,3 +224,28 @@ def test_a_duplicate_reply_keeps_its_slot_and_goes_back_as_feedback(pytester, sm
     assert all(par == "[]" for _, _, par in rows.values())
     assert {f"r01c{k:02d}" for k in range(3)} <= set(rows)  # every request's slot is its own
     assert summary(pytester)["llm"]["duplicate_replies"] == len(dup_slots)
+
+
+def test_extraction_takes_the_first_usable_block_or_a_bare_return():
+    from pytest_policysmith.generators.llm.prompts import extract_code
+
+    echoed = ("You said:\n```\nYour code was rejected by the checker\n```\nHere it is:\n```c\nreturn now;\n```\n"
+              "```c\nreturn -now;\n```")
+    assert extract_code(echoed, "priority") == ("return now;\n", None)  # prose in a fence is not code
+    assert extract_code("  return now + obj.count;  ", "priority") == ("return now + obj.count;\n", None)
+    code, err = extract_code("```c\nreturn now +", "priority", cut=True)
+    assert code is None and "cut off at the length limit" in err and "```" not in err
+    code, err = extract_code("I think LRU is best.", "priority")
+    assert code is None and "no code block" in err
+
+
+def test_a_reply_cut_at_the_token_cap_is_told_so(pytester, small_trace, llm_env):
+    ctx = make_context(pytester, small_trace)
+    responder = lambda req: good_reply(req) if is_repair(req) else Reply("```c\nreturn now + obj.count * (",
+                                                                        finish_reason="length")
+    with ChatServer(responder) as server:
+        res = run_llm(pytester, ctx, server, "--synth-max-reply-tokens", "64", candidates=2)
+    assert res.ret == 0, res.stdout.str()
+    assert all(r["max_tokens"] == 64 for r in server.requests)
+    repairs = [r for r in server.requests if is_repair(r)]
+    assert len(repairs) == 2 and "cut off at the length limit" in repairs[0]["messages"][-1]["content"]

@@ -26,6 +26,15 @@ SCREEN_TOP = 10  # the cascade's bar is set by this many of the best candidates 
 SCREEN_MARGIN = 0.01  # ... and this margin (relative) above the worst of their sample scores
 
 
+def feedback_text(failures: list[tuple[str, str | None]]) -> str:
+    """Each distinct failure once, with every rule that gave it: a compile error breaks every rule that
+    compiles, and the generator needs to read it once, not six times."""
+    groups: dict[str, list[str]] = {}
+    for rule, fb in failures:
+        groups.setdefault(fb or "failed", []).append(rule)
+    return "\n\n".join(f"{', '.join(rules)}: {fb}" for fb, rules in groups.items())
+
+
 def proxy(row: CandidateRow) -> float | None:
     """A scored candidate's mean cheap (sample) score over its workloads, if every one has one."""
     values = [m.get("proxy") for m in (row.metrics or {}).values()]
@@ -50,7 +59,7 @@ class Stepper:
         failures = [(rule, fb) for rule, outcome, fb, _ in checks if outcome in ("failed", "error")]
         secs = sum(s or 0.0 for *_, s in checks)
         if failures:
-            text = "\n\n".join(f"{rule}: {fb}" for rule, fb in failures)
+            text = feedback_text(failures)
             self.archive.record_evaluation(self.run_id, cid, "failed", None, None, text, secs, 0.0)
         else:
             self.archive.record_evaluation(self.run_id, cid, "error", None, None,

@@ -45,6 +45,7 @@ class LLMSettings:
     max_tokens: int | None = None
     cache: bool = True
     prices: str | None = None
+    max_reply_tokens: int | None = 1024  # per reply (max_tokens): a local server otherwise fills its window
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Reply:
     cost_usd: float
     cached: bool
     seconds: float
+    cut: bool = False  # the server stopped it at the token cap (finish_reason "length")
 
 
 @dataclass
@@ -130,6 +132,8 @@ class ChatClient:
         """One completion; retried on 429, 5xx, timeouts and connection errors."""
         request = {"model": self.settings.model, "messages": messages, "temperature": self.settings.temperature,
                    "seed": seed}
+        if self.settings.max_reply_tokens:
+            request["max_tokens"] = self.settings.max_reply_tokens
         cached = self._cached(request)
         if cached is not None:
             self._record(RequestRecord(slot, purpose, cached.prompt_tokens, cached.completion_tokens, 0.0, 0.0,
@@ -167,7 +171,8 @@ class ChatClient:
         pt = int(getattr(usage, "prompt_tokens", 0) or 0)
         ct = int(getattr(usage, "completion_tokens", 0) or 0)
         content = (resp.choices[0].message.content or "") if resp.choices else ""
-        return Reply(content, pt, ct, self.cost(pt, ct), False, seconds)
+        cut = bool(resp.choices) and resp.choices[0].finish_reason == "length"
+        return Reply(content, pt, ct, self.cost(pt, ct), False, seconds, cut)
 
     def _sleep(self, attempt: int, retry_after: str | None) -> None:
         if attempt >= self.settings.retries:
@@ -199,7 +204,7 @@ class ChatClient:
             d = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-        return Reply(d["content"], d["prompt_tokens"], d["completion_tokens"], 0.0, True, 0.0)
+        return Reply(d["content"], d["prompt_tokens"], d["completion_tokens"], 0.0, True, 0.0, d.get("cut", False))
 
     def _store(self, request: dict, reply: Reply) -> None:
         if not self.settings.cache:
@@ -208,7 +213,7 @@ class ChatClient:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps({"content": reply.content, "prompt_tokens": reply.prompt_tokens,
-                                   "completion_tokens": reply.completion_tokens}))
+                                   "completion_tokens": reply.completion_tokens, "cut": reply.cut}))
         tmp.replace(path)
 
 

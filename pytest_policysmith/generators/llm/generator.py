@@ -18,7 +18,7 @@ from ...templates import Template
 from ..base import Failure, Parent, Proposal
 from ..expr import normalized_hash
 from . import prompts
-from .client import Budget, BudgetExhausted, ChatClient, LLMError, LLMSettings
+from .client import Budget, BudgetExhausted, ChatClient, LLMError, LLMSettings, Reply
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DUPLICATE = ("Your code is the same as a heuristic already checked in this run (up to comments and spaces). "
@@ -116,19 +116,21 @@ class LLMGenerator:
         return out
 
     # -- internals ---------------------------------------------------------------------------
-    def _proposal(self, msgs: list[dict], content: str, parent_ids: tuple[str, ...], origin: str) -> Proposal:
-        code, error = prompts.extract_code(content, self.template.function)
-        meta = {"messages": [*msgs, {"role": "assistant", "content": content}], "model": self.settings.model}
+    def _proposal(self, msgs: list[dict], reply: Reply, parent_ids: tuple[str, ...], origin: str) -> Proposal:
+        content = reply.content
+        code, error = prompts.extract_code(content, self.template.function, cut=reply.cut)
+        meta = {"messages": [*msgs, {"role": "assistant", "content": content}], "model": self.settings.model,
+                **({"cut": True} if reply.cut else {})}
         return Proposal(code if code is not None else "", parent_ids, origin, meta, error)
 
-    def _ask_all(self, convs: list[list[dict]], slots: list[tuple[int, int, int]], purpose: str) -> list[str | None]:
+    def _ask_all(self, convs: list[list[dict]], slots: list[tuple[int, int, int]], purpose: str) -> list[Reply | None]:
         """Every conversation's next reply (None where it failed or the budget stopped it)."""
         from ...search.spec import slot_id
 
-        def ask(k: int) -> str | None:
+        def ask(k: int) -> Reply | None:
             r, i, a = slots[k]
             try:
-                return self.client.chat(convs[k], self._request_seed(r, i, a), slot_id(r, i, a), purpose).content
+                return self.client.chat(convs[k], self._request_seed(r, i, a), slot_id(r, i, a), purpose)
             except BudgetExhausted as exc:
                 self.stop_reason = str(exc)
             except LLMError as exc:
@@ -141,7 +143,7 @@ class LLMGenerator:
         self._flush()
         return results
 
-    def _give_up_if_nothing(self, out: list[Proposal], results: list[str | None]) -> None:
+    def _give_up_if_nothing(self, out: list[Proposal], results: list[Reply | None]) -> None:
         if results and all(r is None for r in results) and not self.stop_reason:
             self.stop_reason = f"the LLM service failed every request this round: {self._last_error}"
 

@@ -33,7 +33,8 @@ def render(template: Template, purpose: str, **values) -> str:
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     try:
         return env.get_template(f"{purpose}.md.j2").render(
-            declaration=template.declaration(), function=template.function, examples=examples(template), **values
+            declaration=template.declaration(), function=template.function, examples=examples(template),
+            quote=quote, **values
         ).strip()
     except jinja2.TemplateError as exc:
         raise UsageError(f"{template.root / 'prompts' / (purpose + '.md.j2')}: does not render: {exc}") from exc
@@ -51,19 +52,35 @@ def clean(source: str) -> str:
     return "\n".join(line.rstrip() for line in strip_comments(source).splitlines() if line.strip())
 
 
-def extract_code(reply: str, function: str) -> tuple[str | None, str | None]:
-    """(body, None) from a reply holding exactly one code block, else (None, what to fix)."""
-    blocks = [m.group(2) for m in FENCE.finditer(reply)]
-    if not blocks:
-        return None, ("Your reply contained no code block. Answer with exactly one ```c code block that "
-                      f"holds only the body of {function}().")
-    if len(blocks) > 1:
-        return None, (f"Your reply contained {len(blocks)} code blocks. Answer with exactly one ```c code block "
-                      f"that holds only the body of {function}().")
-    code = blocks[0].strip()
+BARE_RETURN = re.compile(r"\s*(return\b[^;`]*;)\s*", re.S)
+# Our own messages never hold three backticks, so a model that repeats them cannot open a fence.
+ASK = "Answer with the body of {function}() in one fenced C code block (three backticks, then c)."
+
+
+def extract_code(reply: str, function: str, cut: bool = False) -> tuple[str | None, str | None]:
+    """(body, None) from the first fenced block that holds a usable body (it returns something), or
+    from a bare ``return ...;`` reply; else (None, what to fix). ``cut``: the reply hit the token cap."""
+    for m in FENCE.finditer(reply):
+        code = _body(m.group(2).strip(), function)
+        if code and re.search(r"\breturn\b[^;]*;", code):
+            return code + "\n", None
+    bare = BARE_RETURN.fullmatch(reply)
+    if bare:
+        return bare.group(1) + "\n", None
+    ask = ASK.format(function=function)
+    if cut:
+        return None, f"Your reply was cut off at the length limit before its code was complete. Be brief. {ask}"
+    if FENCE.search(reply):
+        return None, f"No code block in your reply held a body that returns a value. {ask}"
+    return None, f"Your reply contained no code block. {ask}"
+
+
+def _body(code: str, function: str) -> str:
+    """A block's code; the body alone where a whole function was given."""
     m = re.fullmatch(rf"[\w\s\*]*\b{re.escape(function)}\s*\([^)]*\)\s*\{{(.*)\}}", code, re.S)
-    if m:  # a whole function was given: keep its body
-        code = m.group(1).strip()
-    if not code:
-        return None, f"Your code block was empty. Put the body of {function}() in it."
-    return code + "\n", None
+    return m.group(1).strip() if m else code
+
+
+def quote(feedback: str) -> str:
+    """Feedback as a block quote: it cannot be read back as a code fence (its backticks are dropped)."""
+    return "\n".join(f"> {line}" if line else ">" for line in feedback.replace("```", "").splitlines())
