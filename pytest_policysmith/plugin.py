@@ -28,7 +28,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--synth-base-url", default=None,
                 help="OpenAI-compatible server (default $OPENAI_BASE_URL, else api.openai.com); key from $OPENAI_API_KEY")
     g.addoption("--synth-repairs", type=int, default=2, help="repairs per rejected LLM candidate (default 2)")
-    g.addoption("--synth-concurrency", type=int, default=8, help="concurrent LLM requests (default 8)")
+    g.addoption("--synth-concurrency", type=int, default=None,
+                help="concurrent LLM requests (default 1 for a server on this machine, which answers one at a "
+                     "time and would make queued requests time out; else 8)")
     g.addoption("--synth-max-cost", type=float, default=None, metavar="USD", help="stop cleanly at this LLM spend")
     g.addoption("--synth-max-tokens", type=int, default=None, help="stop cleanly at this many LLM tokens")
     g.addoption("--synth-max-reply-tokens", type=int, default=1024, metavar="N",

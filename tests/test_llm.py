@@ -124,6 +124,7 @@ def test_429_then_success_honours_retry_after(pytester, small_trace, llm_env):
     assert len(server.requests) == 2
     llm = summary(pytester)["llm"]
     assert llm["requests"] == 1 and llm["failed_requests"] == 0 and llm["first_try_pass_rate"] == 1.0
+    assert llm["retries"] == 1 and llm["timeouts"] == 0
 
 
 def test_500_storm_exhausts_retries_and_stops_cleanly(pytester, small_trace, llm_env):
@@ -150,6 +151,9 @@ def test_timeout_is_retried(pytester, small_trace, llm_env):
     assert res.ret == 0, res.stdout.str()
     assert len(server.requests) == 2
     assert summary(pytester)["evaluated"] >= 1
+    llm = summary(pytester)["llm"]
+    assert llm["timeouts"] == 1 and llm["retries"] == 1 and llm["longest_request_seconds"] >= 1.0
+    res.stdout.fnmatch_lines(["*llm: 1 requests (0 cached, 0 failed, 1 retries, 1 timeouts*"])
 
 
 def test_budget_stops_the_run_and_keeps_everything(pytester, small_trace, llm_env):
@@ -249,3 +253,27 @@ def test_a_reply_cut_at_the_token_cap_is_told_so(pytester, small_trace, llm_env)
     assert all(r["max_tokens"] == 64 for r in server.requests)
     repairs = [r for r in server.requests if is_repair(r)]
     assert len(repairs) == 2 and "cut off at the length limit" in repairs[0]["messages"][-1]["content"]
+
+
+def test_a_server_on_this_machine_gets_one_request_at_a_time(pytester, small_trace, llm_env):
+    """A local server (llama.cpp) answers one request at a time: by default the plugin does not queue
+    requests behind each other there (they timed out after 172-339 s with 8 at once)."""
+    ctx = make_context(pytester, small_trace)
+    active, peak = [0], [0]
+    lock = threading.Lock()
+
+    def responder(req):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        import time
+
+        time.sleep(0.2)
+        with lock:
+            active[0] -= 1
+        return good_reply(req)
+
+    with ChatServer(responder) as server:
+        res = run_llm(pytester, ctx, server, candidates=4)
+    assert res.ret == 0, res.stdout.str()
+    assert peak[0] == 1 and len(server.requests) == 4

@@ -15,7 +15,10 @@ def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
         lines.append(f"stopped early: {o.stop_reason}")
     if o.llm is not None:
         x = o.llm
-        lines.append(f"llm: {x['requests']} requests ({x['cached']} cached, {x['failed_requests']} failed), "
+        lines.append(f"llm: {x['requests']} requests ({x['cached']} cached, {x['failed_requests']} failed, "
+                     f"{x.get('retries', 0)} retries, {x.get('timeouts', 0)} timeouts, "
+                     f"{x.get('duplicate_replies', 0)} duplicate replies, longest "
+                     f"{x.get('longest_request_seconds', 0):.1f} s), "
                      f"{x['prompt_tokens']}+{x['completion_tokens']} tokens, ${x['cost_usd']:.4f}; "
                      f"checker pass rate {x['first_try_pass_rate'] * 100:.0f}% first try, "
                      f"{x['after_repair_pass_rate'] * 100:.0f}% after repairs")

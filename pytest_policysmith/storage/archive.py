@@ -146,7 +146,9 @@ class Archive:
         """Add columns that archives written by earlier versions lack."""
         for table, col, decl in (("runs", "stop_reason", "TEXT"),
                                  ("candidates", "attempt", "INTEGER NOT NULL DEFAULT 0"),
-                                 ("candidates", "meta", "TEXT"), ("generated", "screen", "REAL")):
+                                 ("candidates", "meta", "TEXT"), ("generated", "screen", "REAL"),
+                                 ("llm_requests", "attempts", "INTEGER NOT NULL DEFAULT 1"),
+                                 ("llm_requests", "timeouts", "INTEGER NOT NULL DEFAULT 0")):
             cols = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
             if col not in cols:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
@@ -251,17 +253,21 @@ class Archive:
     # -- LLM requests -------------------------------------------------------------------
     def record_request(self, run_id: str, slot: str, purpose: str, model: str | None, prompt_tokens: int,
                        completion_tokens: int, cost_usd: float, seconds: float, status: str, cached: bool,
-                       error: str | None) -> None:
-        self._tx("INSERT INTO llm_requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                       error: str | None, attempts: int = 1, timeouts: int = 0) -> None:
+        self._tx("INSERT INTO llm_requests (run_id, slot, purpose, model, prompt_tokens, completion_tokens, cost_usd,"
+                 " seconds, status, cached, error, at, attempts, timeouts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                  (run_id, slot, purpose, model, prompt_tokens, completion_tokens, cost_usd, seconds, status,
-                  int(cached), error, time.time()))
+                  int(cached), error, time.time(), attempts, timeouts))
 
     def llm_totals(self, run_id: str) -> dict[str, Any]:
         r = self.db.execute("SELECT COUNT(*), COALESCE(SUM(prompt_tokens),0), COALESCE(SUM(completion_tokens),0),"
                             " COALESCE(SUM(cost_usd),0), COALESCE(SUM(cached),0),"
-                            " COALESCE(SUM(status != 'ok'),0) FROM llm_requests WHERE run_id=?", (run_id,)).fetchone()
+                            " COALESCE(SUM(status != 'ok'),0), COALESCE(SUM(attempts - 1),0), COALESCE(SUM(timeouts),0),"
+                            " COALESCE(SUM(seconds),0), COALESCE(MAX(seconds),0)"
+                            " FROM llm_requests WHERE run_id=?", (run_id,)).fetchone()
         return {"requests": r[0], "prompt_tokens": r[1], "completion_tokens": r[2], "cost_usd": r[3],
-                "cached": r[4], "failed_requests": r[5]}
+                "cached": r[4], "failed_requests": r[5], "retries": r[6], "timeouts": r[7],
+                "request_seconds": r[8], "longest_request_seconds": r[9]}
 
     def record_check(self, run_id: str, cid: str, rule: str, outcome: str, feedback: str | None, seconds: float) -> None:
         self._tx("INSERT OR REPLACE INTO checks VALUES (?,?,?,?,?,?)", (run_id, cid, rule, outcome, feedback, seconds))

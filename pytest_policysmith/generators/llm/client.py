@@ -70,6 +70,8 @@ class RequestRecord:
     status: str  # ok | error | budget
     cached: bool
     error: str | None = None
+    attempts: int = 1  # 1 + retries
+    timeouts: int = 0  # attempts that timed out
 
 
 def load_prices(path: str | None) -> dict[str, tuple[float, float]]:
@@ -142,6 +144,7 @@ class ChatClient:
         self.budget.check()
         t0 = time.perf_counter()
         last = ""
+        timeouts = 0
         for attempt in range(self.settings.retries + 1):
             try:
                 resp = self._client.chat.completions.create(**request)
@@ -152,18 +155,20 @@ class ChatClient:
                 self._sleep(attempt, exc.response.headers.get("retry-after"))
                 continue
             except (self._openai.APITimeoutError, self._openai.APIConnectionError) as exc:
+                timeouts += isinstance(exc, self._openai.APITimeoutError)
                 last = f"{type(exc).__name__}: {self.redact(str(exc))[:300]}"
                 self._sleep(attempt, None)
                 continue
             reply = self._reply(resp, time.perf_counter() - t0)
             self.budget.add(reply.prompt_tokens + reply.completion_tokens, reply.cost_usd)
             self._record(RequestRecord(slot, purpose, reply.prompt_tokens, reply.completion_tokens, reply.cost_usd,
-                                       reply.seconds, "ok", False))
+                                       reply.seconds, "ok", False, None, attempt + 1, timeouts))
             self._store(request, reply)
             return reply
         tries = min(attempt + 1, self.settings.retries + 1)
         msg = f"{self.settings.base_url}: {last} (after {tries} attempt{'s' if tries > 1 else ''})"
-        self._record(RequestRecord(slot, purpose, 0, 0, 0.0, time.perf_counter() - t0, "error", False, msg))
+        self._record(RequestRecord(slot, purpose, 0, 0, 0.0, time.perf_counter() - t0, "error", False, msg, tries,
+                                   timeouts))
         raise LLMError(msg)
 
     def _reply(self, resp, seconds: float) -> Reply:

@@ -65,6 +65,8 @@ class LLMGenerator:
                              "pip install openai") from None
         prompts.check_prompts(template)
         url, key = resolve_endpoint(options.pop("base_url", None))
+        if options.get("concurrency") is None:
+            options["concurrency"] = 1 if _local(url) else 8
         settings = LLMSettings(model=model, base_url=url, **options)
         if settings.max_cost is not None and model not in _prices(settings):
             raise UsageError(f"--synth-max-cost needs a price for model {model!r}; add it to the price table "
@@ -151,11 +153,18 @@ class LLMGenerator:
         for rec in self.client.take_records():
             self.archive.record_request(self.run_id, rec.slot, rec.purpose, self.settings.model, rec.prompt_tokens,
                                         rec.completion_tokens, rec.cost_usd, rec.seconds, rec.status, rec.cached,
-                                        rec.error)
+                                        rec.error, rec.attempts, rec.timeouts)
 
     def _request_seed(self, round_no: int, idx: int, attempt: int) -> int:
         h = hashlib.sha256(f"{self.seed}:{round_no}:{idx}:{attempt}".encode()).hexdigest()
         return int(h[:8], 16)
+
+
+def _local(url: str) -> bool:
+    """A server on this machine (llama.cpp, Ollama, vLLM on loopback): usually one request at a time."""
+    from urllib.parse import urlparse
+
+    return (urlparse(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
 def _prices(settings: LLMSettings) -> dict:
