@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--synth-max-tokens", type=int, default=None, help="stop cleanly at this many LLM tokens")
     g.addoption("--synth-max-reply-tokens", type=int, default=1024, metavar="N",
                 help="token cap per LLM reply (max_tokens; a cut reply is told so); 0 sends none (default 1024)")
+    g.addoption("--synth-context-window", type=int, default=None, metavar="TOKENS",
+                help="the model's context window: every prompt is cut to fit it with room for the reply "
+                     "(older repair turns first); default: no cut")
     g.addoption("--synth-temperature", type=float, default=0.8, help="LLM sampling temperature (default 0.8)")
     g.addoption("--synth-llm-timeout", type=float, default=60.0, help="seconds per LLM request (default 60)")
     g.addoption("--synth-llm-retries", type=int, default=5,

@@ -277,3 +277,22 @@ def test_a_server_on_this_machine_gets_one_request_at_a_time(pytester, small_tra
         res = run_llm(pytester, ctx, server, candidates=4)
     assert res.ret == 0, res.stdout.str()
     assert peak[0] == 1 and len(server.requests) == 4
+
+
+def test_prompts_are_cut_to_fit_the_context_window(pytester, small_trace, llm_env):
+    """Repair prompts reached about 3,000 tokens against a 4,096-token window: with --synth-context-window
+    every request fits, with room for the reply, and the latest feedback is still there."""
+    ctx = make_context(pytester, small_trace)
+    (ctx / "test_wordy.py").write_text("def test_wordy(candidate):\n    assert candidate.origin.startswith('seed') "
+                                       "or 'ps_div' in candidate.source, 'a very long explanation. ' * 400\n")
+    with ChatServer(lambda req: code(f"return now + {req['seed'] % 89} * obj.count;")) as server:
+        res = run_llm(pytester, ctx, server, "--synth-repairs", "2", "--synth-context-window", "2048",
+                      "--synth-max-reply-tokens", "512", candidates=1)
+    assert res.ret == 0, res.stdout.str()
+    repairs = [r for r in server.requests if is_repair(r)]
+    assert len(repairs) == 2
+    for r in repairs:
+        assert sum(len(m["content"]) for m in r["messages"]) <= (2048 - 512) * 3
+        assert "test_wordy" in r["messages"][-1]["content"] and "cut to fit the context window" in \
+            r["messages"][-1]["content"]
+    assert len(repairs[1]["messages"]) == 4  # the older repair turn was dropped first

@@ -57,7 +57,8 @@ def _generator_options(opt, generator: str) -> dict:
             "concurrency": opt("synth_concurrency"), "repairs": opt("synth_repairs"),
             "max_cost": opt("synth_max_cost"), "max_tokens": opt("synth_max_tokens"),
             "cache": not opt("synth_no_llm_cache"), "prices": opt("synth_prices"),
-            "max_reply_tokens": opt("synth_max_reply_tokens") or None}
+            "max_reply_tokens": opt("synth_max_reply_tokens") or None,
+            "context_window": opt("synth_context_window") or None}
 
 
 def _options(ps, ctx: Context) -> SearchOptions:

@@ -46,6 +46,7 @@ class LLMSettings:
     cache: bool = True
     prices: str | None = None
     max_reply_tokens: int | None = 1024  # per reply (max_tokens): a local server otherwise fills its window
+    context_window: int | None = None  # tokens; prompts are cut to fit it with room for the reply
 
 
 @dataclass

@@ -83,7 +83,8 @@ class LLMGenerator:
         system = prompts.render(self.template, "system")
         user = prompts.render(self.template, purpose, parents=[
             {"id": p.id, "score": p.score, "code": prompts.clean(p.source)} for p in parents])
-        convs = [[{"role": "system", "content": system}, {"role": "user", "content": user}] for _ in range(n)]
+        convs = [prompts.fit([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                             self.settings.context_window, self.settings.max_reply_tokens) for _ in range(n)]
         slots = [(round_no, i, 0) for i in range(n)]
         results = self._ask_all(convs, slots, purpose)
         out, hashes = [], set(seen)
@@ -108,7 +109,7 @@ class LLMGenerator:
                 {"role": "system", "content": prompts.render(self.template, "system")},
                 {"role": "assistant", "content": f"```c\n{f.source}```"}])
             msgs.append({"role": "user", "content": prompts.render(self.template, "repair", feedback=f.feedback)})
-            convs.append(msgs)
+            convs.append(prompts.fit(msgs, self.settings.context_window, self.settings.max_reply_tokens))
         results = self._ask_all(convs, [(round_no, f.idx, attempt) for f in failures], "repair")
         out = []
         for f, msgs, res in zip(failures, convs, results):

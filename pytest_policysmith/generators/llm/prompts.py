@@ -81,6 +81,31 @@ def _body(code: str, function: str) -> str:
     return m.group(1).strip() if m else code
 
 
+CHARS_PER_TOKEN = 3  # a cautious estimate for code and English (no tokenizer needed)
+
+
+def fit(messages: list[dict], window: int | None, reply_tokens: int | None) -> list[dict]:
+    """The conversation cut to fit a ``window``-token context with room for the reply: older repair turns
+    go first (the system prompt, the request and the latest answer and feedback stay), then the middle of
+    the latest feedback. Without a window, unchanged."""
+    if not window:
+        return messages
+    budget = max(256, window - (reply_tokens or 0)) * CHARS_PER_TOKEN
+    msgs = list(messages)
+    while _chars(msgs) > budget and len(msgs) > 4:
+        del msgs[2:4]  # the oldest answer and its feedback, after the system prompt and the request
+    over = _chars(msgs) - budget
+    if over > 0:
+        text, mark = msgs[-1]["content"], "\n[... cut to fit the context window ...]\n"
+        keep = max(200, len(text) - over - len(mark))
+        msgs[-1] = {**msgs[-1], "content": text[:keep // 2] + mark + text[len(text) - (keep - keep // 2):]}
+    return msgs
+
+
+def _chars(messages: list[dict]) -> int:
+    return sum(len(m["content"]) for m in messages)
+
+
 def quote(feedback: str) -> str:
     """Feedback as a block quote: it cannot be read back as a code fence (its backticks are dropped)."""
     return "\n".join(f"> {line}" if line else ">" for line in feedback.replace("```", "").splitlines())
