@@ -9,7 +9,6 @@ from ..cache.baselines import BaselineTimeout, default_policies, run_baselines
 from ..cache.evaluator import EVAL_LIMITS
 from ..cache.simulator import build, resolve_capacity, simulate
 from ..cache.traces import open_trace, trace_label
-from ..errors import UsageError
 
 POLICY_TIMEOUT = 60.0  # seconds per baseline per workload; slower ones are reported as timed out
 
