@@ -118,5 +118,12 @@ def test_simplification_does_not_give_away_a_win_over_the_best_baseline():
     raw = Parent("r30c01", "return now + 0.0631 * cache.capacity * log1p(obj.count) + 0.06 * obj.freq;", 0.499874, 30)
     simpler = Parent("r37c02", "return now + 0.06 * cache.capacity * log1p(obj.count);", 0.500063, 37)
     assert incumbent([raw, simpler], 36).id == "r37c02"  # no baseline known: within 0.05%
-    assert incumbent([raw, simpler], 36, cap=0.499937).id == "r30c01"  # it would lose to Clock2QPlus
-    assert incumbent([raw, simpler], 36, cap=0.4998).id == "r37c02"  # the raw best loses anyway: no cap
+    assert incumbent([raw, simpler], 36, caps=(0.499937, 0.51)).id == "r30c01"  # it would lose to Clock2QPlus
+    assert incumbent([raw, simpler], 36, caps=(0.4998, 0.51)).id == "r37c02"  # the raw best loses anyway
+
+
+def test_simplification_does_not_lose_to_a_baseline_the_best_beats_even_if_another_wins():
+    """address/gzip: the raw best beat S3-FIFO but not WTinyLFU; the simplified LFU seed lost to S3-FIFO."""
+    raw = Parent("r30c01", "return now + 0.5 * obj.count;", 0.3329758, 30)
+    lfu = Parent("r00c05", "return obj.count;", 0.3330319, 0)
+    assert incumbent([raw, lfu], 36, caps=(0.3329633, 0.3329966)).id == "r30c01"

@@ -42,23 +42,24 @@ def body_size(source: str) -> Size:
     return Size(size(tree), len("".join(render(tree).split())))
 
 
-def within(score: float, best: float, tolerance: float = TOLERANCE, cap: float | None = None) -> bool:
-    """Within ``tolerance`` of ``best``; and, where the best is at or below ``cap`` (the best
-    hand-made policy's score), not above it: simplifying must not give the win away."""
+def within(score: float, best: float, tolerance: float = TOLERANCE, caps: tuple[float, ...] = ()) -> bool:
+    """Within ``tolerance`` of ``best``, and no worse than any of ``caps`` (the baselines' scores) that
+    the best matches or beats: simplifying must not give a win away."""
     limit = best + abs(best) * tolerance
-    if cap is not None and best <= cap:
-        limit = min(limit, cap)
+    beaten = [c for c in caps if c >= best]
+    if beaten:
+        limit = min(limit, min(beaten))
     return score <= limit
 
 
 def incumbent(scored: list[Parent], search_rounds: int, tolerance: float = TOLERANCE,
-              cap: float | None = None) -> Parent | None:
+              caps: tuple[float, ...] = ()) -> Parent | None:
     """The smallest candidate scoring within tolerance of the best of the search rounds (see ``within``)."""
     search = [p for p in scored if p.round <= search_rounds]
     if not search:
         return None
     best = min(p.score for p in search)
-    ok = [p for p in scored if within(p.score, best, tolerance, cap)]
+    ok = [p for p in scored if within(p.score, best, tolerance, caps)]
     return min(ok, key=lambda p: (body_size(p.source).key(), p.score, p.round, p.id))
 
 
@@ -97,11 +98,11 @@ class Simplifier:
 
     search_rounds: int
     integer: bool = False  # the template is integer-only
-    cap: float | None = None  # the best baseline's score (see ``within``)
+    caps: tuple[float, ...] = ()  # the baselines' scores (see ``within``)
     tolerance: float = TOLERANCE
 
     def propose(self, pool: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
-        inc = incumbent(pool, self.search_rounds, self.tolerance, self.cap)
+        inc = incumbent(pool, self.search_rounds, self.tolerance, self.caps)
         if inc is None:
             return []
         try:

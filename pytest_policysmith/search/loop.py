@@ -95,15 +95,16 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     run_id = _open_run(archive, ctx, settings, opts, say)
     baselines = domains.baselines(ctx, template, opts.traces_dirs, timeout=opts.baseline_timeout)
     best_base = _best_baseline_score(ctx, baselines)
+    caps = tuple(_baseline_scores(ctx, baselines).values())
     try:
         _run_sessions(archive, run_id, template, opts, ctx, lambda row: _say_round(say, row, best_base, t0, opts.rounds),
-                      say, best_base[1])
+                      say, caps)
         archive.set_run_status(run_id, "finished")
     except ArchiveWriteError as exc:
         raise SearchError(f"run {run_id} stopped: {exc}.\n{_kept(archive, run_id)}\n"
                           f"Then resume with: --synth-resume {run_id}") from None
     all_rows = archive.candidates(run_id)
-    raw_best, winner = pick_winner(archive, run_id, opts.rounds, best_base[1])
+    raw_best, winner = pick_winner(archive, run_id, opts.rounds, caps)
     outcome = SearchOutcome(
         run_id, ctx, opts, winner, archive.rounds(run_id), baselines,
         evaluated=sum(r.status == "evaluated" for r in all_rows),
@@ -120,25 +121,25 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
 
 
 def pick_winner(archive: Archive, run_id: str, search_rounds: int,
-                cap: float | None = None) -> tuple[CandidateRow | None, CandidateRow | None]:
+                caps: tuple[float, ...] = ()) -> tuple[CandidateRow | None, CandidateRow | None]:
     """(the best of the search, the winner): the winner is the smallest candidate scoring within the
     simplification tolerance of the best (the best itself when nothing simpler is as good)."""
     rows = archive.top(run_id, WINNER_POOL)
     if not rows:
         return None, None
     raw = next((r for r in rows if r.round <= search_rounds), rows[0])
-    chosen = incumbent([Parent(r.id, r.source, r.score, r.round) for r in rows], search_rounds, cap=cap)
+    chosen = incumbent([Parent(r.id, r.source, r.score, r.round) for r in rows], search_rounds, caps=caps)
     return raw, next(r for r in rows if chosen is not None and r.id == chosen.id)
 
 
 def _run_sessions(archive: Archive, run_id: str, template: Template, opts: SearchOptions, ctx: Context,
-                  on_round: Callable[[RoundRow], None], say: Callable[[str], None], cap: float | None = None) -> None:
+                  on_round: Callable[[RoundRow], None], say: Callable[[str], None], caps: tuple[float, ...] = ()) -> None:
     """Run inner sessions until every round is done. A session that a dying xdist worker ended (or
     that died itself, without workers) is followed by a fresh one, in which the slot being run when
     it died runs again (see ``deaths.py``)."""
     blameless = 0  # deaths of workers between slots (nothing to retry): a few are tolerated
     while True:
-        spec = _spec(archive, run_id, template, opts, cap)
+        spec = _spec(archive, run_id, template, opts, caps)
         if not spec.rounds:
             return
         if spec.inflight:
@@ -229,7 +230,7 @@ def run_dir(archive_path: Path, run_id: str) -> Path:
 
 
 def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions,
-          cap: float | None = None) -> InnerSpec:
+          caps: tuple[float, ...] = ()) -> InnerSpec:
     """The rounds still to run, each with its number of slots."""
     finished = {r.round for r in archive.rounds(run_id)}
     rounds = []
@@ -241,7 +242,7 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
         rounds.append((r, slots, 1 if r == 0 or r > opts.rounds else 1 + opts.repairs))
     return InnerSpec(run_id, str(archive.path), [str(d) for d in opts.traces_dirs], rounds, opts.generator,
                      opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options),
-                     search_rounds=opts.rounds, simplify_cap=cap, deaths_before=len(archive.crashes(run_id)), inflight=_inflight_path(archive, run_id, opts))
+                     search_rounds=opts.rounds, simplify_caps=list(caps), deaths_before=len(archive.crashes(run_id)), inflight=_inflight_path(archive, run_id, opts))
 
 
 def _inflight_path(archive: Archive, run_id: str, opts: SearchOptions) -> str | None:
@@ -251,10 +252,15 @@ def _inflight_path(archive: Archive, run_id: str, opts: SearchOptions) -> str | 
     return str(run_dir(archive.path, run_id) / "inner-inflight")
 
 
+def _baseline_scores(ctx: Context, baselines: dict[str, dict]) -> dict[str, float]:
+    """Every non-oracle baseline's score (mean objective over the workloads)."""
+    names = [p for p in next(iter(baselines.values())) if p != "Belady"]
+    return {p: sum(getattr(b[p], ctx.objective) for b in baselines.values()) / len(baselines) for p in names}
+
+
 def _best_baseline_score(ctx: Context, baselines: dict[str, dict]) -> tuple[str, float]:
     """The best non-oracle baseline by the context's score (mean objective over traces)."""
-    names = [p for p in next(iter(baselines.values())) if p != "Belady"]
-    scores = {p: sum(getattr(b[p], ctx.objective) for b in baselines.values()) / len(baselines) for p in names}
+    scores = _baseline_scores(ctx, baselines)
     best = min(scores, key=scores.get)
     return best, scores[best]
 

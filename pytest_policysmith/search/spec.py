@@ -43,7 +43,7 @@ class InnerSpec:
     parents: int
     generator_options: dict | None = None
     search_rounds: int = 0  # the last search round; later rounds simplify the winner
-    simplify_cap: float | None = None  # the best baseline's score: simplification may not give a win away
+    simplify_caps: list[float] | None = None  # the baselines' scores: simplification may not give a win away
     deaths_before: int = 0  # worker deaths recorded in the run before this session started
     inflight: str | None = None  # without xdist workers: the file naming the slot being run (deaths.InFlight)
 

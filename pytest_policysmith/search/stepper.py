@@ -48,7 +48,7 @@ class Stepper:
         self.generator = make_generator(spec.generator, template, spec.seed, spec.model, archive=archive,
                                         run_id=spec.run_id, **(spec.generator_options or {}))
         self.started = time.time()
-        self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")), spec.simplify_cap)
+        self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")), tuple(spec.simplify_caps or ()))
 
     def settle(self, cid: str) -> None:
         """A candidate whose items are all done: failed rules make it ``failed``, no verdict ``error``."""
