@@ -370,3 +370,31 @@ def test_a_full_cache_disk_is_a_clear_error_before_the_search(pytester, small_tr
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     res.stderr.fnmatch_lines(["*cache*No space left on device; free space there, or point POLICYSMITH_CACHE*"])
     assert "Traceback" not in res.stderr.str() + res.stdout.str()
+
+
+def test_an_older_archive_opened_by_many_processes_at_once_gains_its_new_columns(tmp_path):
+    """Migrations run in the schema's transaction: eight processes opening an archive written before the
+    cascade and retry columns existed must not both add a column ("duplicate column name")."""
+    import multiprocessing
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE llm_requests (run_id TEXT NOT NULL, slot TEXT NOT NULL, purpose TEXT NOT NULL,"
+               " model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, cost_usd REAL, seconds REAL,"
+               " status TEXT NOT NULL, cached INTEGER NOT NULL, error TEXT, at REAL NOT NULL)")
+    db.execute("CREATE TABLE generated (run_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+               " count INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (run_id, round, attempt))")
+    db.commit()
+    db.close()
+    mp = multiprocessing.get_context("fork")
+    barrier, results = mp.Barrier(8), mp.Queue()
+    procs = [mp.Process(target=_open_and_write, args=(str(path), barrier, results)) for _ in range(8)]
+    for p in procs:
+        p.start()
+    got = [results.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join()
+    assert got == ["ok"] * 8, got
+    db = sqlite3.connect(path)
+    assert {"attempts", "timeouts"} <= {r[1] for r in db.execute("PRAGMA table_info(llm_requests)")}
+    assert "screen" in {r[1] for r in db.execute("PRAGMA table_info(generated)")}

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS generated (
 CREATE TABLE IF NOT EXISTS llm_requests (
     run_id TEXT NOT NULL, slot TEXT NOT NULL, purpose TEXT NOT NULL, model TEXT, prompt_tokens INTEGER,
     completion_tokens INTEGER, cost_usd REAL, seconds REAL, status TEXT NOT NULL, cached INTEGER NOT NULL,
-    error TEXT, at REAL NOT NULL
+    error TEXT, at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 1, timeouts INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS crashes (
     run_id TEXT NOT NULL, candidate_id TEXT, worker TEXT, reason TEXT NOT NULL, at REAL NOT NULL
@@ -132,8 +132,11 @@ class Archive:
             try:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
-                self.db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}COMMIT;")
+                # Schema and migrations in one transaction: processes opening a new or an old archive at
+                # once must not both add a column.
+                self.db.executescript(f"BEGIN IMMEDIATE;{SCHEMA}")
                 self._migrate()
+                self.db.execute("COMMIT")
                 return
             except sqlite3.OperationalError as exc:
                 if self.db.in_transaction:
