@@ -377,24 +377,25 @@ def test_an_older_archive_opened_by_many_processes_at_once_gains_its_new_columns
     cascade and retry columns existed must not both add a column ("duplicate column name")."""
     import multiprocessing
 
-    path = tmp_path / "old.sqlite"
-    db = sqlite3.connect(path)
-    db.execute("CREATE TABLE llm_requests (run_id TEXT NOT NULL, slot TEXT NOT NULL, purpose TEXT NOT NULL,"
-               " model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, cost_usd REAL, seconds REAL,"
-               " status TEXT NOT NULL, cached INTEGER NOT NULL, error TEXT, at REAL NOT NULL)")
-    db.execute("CREATE TABLE generated (run_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL,"
-               " count INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (run_id, round, attempt))")
-    db.commit()
-    db.close()
     mp = multiprocessing.get_context("fork")
-    barrier, results = mp.Barrier(8), mp.Queue()
-    procs = [mp.Process(target=_open_and_write, args=(str(path), barrier, results)) for _ in range(8)]
-    for p in procs:
-        p.start()
-    got = [results.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join()
-    assert got == ["ok"] * 8, got
-    db = sqlite3.connect(path)
-    assert {"attempts", "timeouts"} <= {r[1] for r in db.execute("PRAGMA table_info(llm_requests)")}
-    assert "screen" in {r[1] for r in db.execute("PRAGMA table_info(generated)")}
+    for trial in range(3):
+        path = tmp_path / f"old{trial}.sqlite"
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE llm_requests (run_id TEXT NOT NULL, slot TEXT NOT NULL, purpose TEXT NOT NULL,"
+                   " model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, cost_usd REAL, seconds REAL,"
+                   " status TEXT NOT NULL, cached INTEGER NOT NULL, error TEXT, at REAL NOT NULL)")
+        db.execute("CREATE TABLE generated (run_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+                   " count INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (run_id, round, attempt))")
+        db.commit()
+        db.close()
+        barrier, results = mp.Barrier(8), mp.Queue()
+        procs = [mp.Process(target=_open_and_write, args=(str(path), barrier, results)) for _ in range(8)]
+        for p in procs:
+            p.start()
+        got = [results.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join()
+        assert got == ["ok"] * 8, got
+        db = sqlite3.connect(path)
+        assert {"attempts", "timeouts"} <= {r[1] for r in db.execute("PRAGMA table_info(llm_requests)")}
+        assert "screen" in {r[1] for r in db.execute("PRAGMA table_info(generated)")}
