@@ -104,20 +104,26 @@ def _open_and_write(path: str, barrier, results) -> None:
 def test_processes_opening_a_new_archive_at_once_are_not_refused(tmp_path):
     """Controller, inner session and workers all open the archive; a second run may be creating it.
     SQLite refuses some of those races at once ("database is locked"); the archive waits instead."""
+    for trial in range(10):
+        path = tmp_path / f"a{trial}.sqlite"
+        got = _open_at_once(path)
+        assert got == ["ok"] * 8, got
+        assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 8
+
+
+def _open_at_once(path: Path, n: int = 8) -> list[str]:
+    """``n`` processes open the archive at the same moment and start a run each: "ok" or the error, each."""
     import multiprocessing
 
     mp = multiprocessing.get_context("fork")
-    for trial in range(10):
-        path = tmp_path / f"a{trial}.sqlite"
-        barrier, results = mp.Barrier(8), mp.Queue()
-        procs = [mp.Process(target=_open_and_write, args=(str(path), barrier, results)) for _ in range(8)]
-        for p in procs:
-            p.start()
-        got = [results.get(timeout=60) for _ in procs]
-        for p in procs:
-            p.join()
-        assert got == ["ok"] * 8, got
-        assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 8
+    barrier, results = mp.Barrier(n), mp.Queue()
+    procs = [mp.Process(target=_open_and_write, args=(str(path), barrier, results)) for _ in range(n)]
+    for p in procs:
+        p.start()
+    got = [results.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join()
+    return got
 
 
 def test_resuming_a_live_run_is_refused(pytester, small_trace):
@@ -375,9 +381,6 @@ def test_a_full_cache_disk_is_a_clear_error_before_the_search(pytester, small_tr
 def test_an_older_archive_opened_by_many_processes_at_once_gains_its_new_columns(tmp_path):
     """Migrations run in the schema's transaction: eight processes opening an archive written before the
     cascade and retry columns existed must not both add a column ("duplicate column name")."""
-    import multiprocessing
-
-    mp = multiprocessing.get_context("fork")
     for trial in range(3):
         path = tmp_path / f"old{trial}.sqlite"
         db = sqlite3.connect(path)
@@ -388,13 +391,7 @@ def test_an_older_archive_opened_by_many_processes_at_once_gains_its_new_columns
                    " count INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (run_id, round, attempt))")
         db.commit()
         db.close()
-        barrier, results = mp.Barrier(8), mp.Queue()
-        procs = [mp.Process(target=_open_and_write, args=(str(path), barrier, results)) for _ in range(8)]
-        for p in procs:
-            p.start()
-        got = [results.get(timeout=60) for _ in procs]
-        for p in procs:
-            p.join()
+        got = _open_at_once(path)
         assert got == ["ok"] * 8, got
         db = sqlite3.connect(path)
         assert {"attempts", "timeouts"} <= {r[1] for r in db.execute("PRAGMA table_info(llm_requests)")}
