@@ -320,7 +320,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         # pytest's closing line counts what ran; a search runs candidates, not tests, and would
         # otherwise end with "no tests ran", which reads like a failure.
         o = ps.outcome
-        for key, n in (("evaluated", o.evaluated), ("screened", o.passed - o.evaluated), ("rejected", o.failed)):
+        for key, n in (("evaluated", o.evaluated), ("screened", o.screened), ("rejected", o.failed)):
             if n:
                 terminalreporter.stats.setdefault(key, []).extend([_Counted()] * n)
 

@@ -46,9 +46,10 @@ def evaluate(source: str, template, ctx: Context, traces: list[Trace], name: str
                 cap = _sample_capacity(ctx, trace, sample)
                 res = simulate(binary, sample, cap, ctx.ignore_size, limits=EVAL_LIMITS)
                 proxies[trace.name] = getattr(res, ctx.objective)
-        if proxies and statistics.fmean(proxies.values()) > screen:
-            per = {t.name: {"proxy": proxies[t.name], "trace_sha256": t.sha256} for t in traces if t.name in proxies}
-            return Evaluation(None, per, statistics.fmean(proxies.values()), screened=True)
+    proxy = statistics.fmean(proxies.values()) if proxies else None
+    if proxy is not None and proxy > screen:
+        per = {t.name: {"proxy": proxies[t.name], "trace_sha256": t.sha256} for t in traces if t.name in proxies}
+        return Evaluation(None, per, proxy, screened=True)
     per: dict[str, dict] = {}
     for trace in traces:
         cap = resolve_capacity(ctx.cache_size, trace, ctx.ignore_size)
@@ -57,7 +58,7 @@ def evaluate(source: str, template, ctx: Context, traces: list[Trace], name: str
         if trace.name in proxies:
             per[trace.name]["proxy"] = proxies[trace.name]
     score = statistics.fmean(m[ctx.objective] for m in per.values())
-    return Evaluation(score, per, statistics.fmean(proxies.values()) if proxies else None)
+    return Evaluation(score, per, proxy)
 
 
 def _sample_capacity(ctx: Context, trace: Trace, sample: Trace) -> int:

@@ -96,9 +96,10 @@ class EvolveGenerator:
         while len(out) < n and attempts < 60 * n:
             attempts += 1
             prop = self._one(rng, *islands[len(out) % ISLANDS], round_no)
-            if prop is None or normalized_hash(prop.source) in taken:
+            h = normalized_hash(prop.source) if prop is not None else None
+            if h is None or h in taken:
                 continue
-            taken.add(normalized_hash(prop.source))
+            taken.add(h)
             out.append(prop)
         return out
 

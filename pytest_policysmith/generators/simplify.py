@@ -18,6 +18,7 @@ from .expr import Bin, Call, Cond, Neg, Node, Num, ParseError, fmt_num, nodes, n
     render, render_body, replace_at, size
 
 TOLERANCE = 0.0005  # a simplification may cost at most 0.05% of the best score (relative)
+POOL = 1000  # scored candidates looked at for the incumbent (simplification rounds and the winner)
 
 
 @dataclass(frozen=True)

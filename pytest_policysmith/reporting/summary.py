@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..generators.simplify import body_size
 from ..search.loop import SearchOutcome
+from ..search.stepper import mean_proxy
 from ..storage.files import write_atomic
 
 
@@ -60,9 +61,9 @@ def cascade_block(candidates: list[dict]) -> dict | None:
     sample's score ranks candidates (Spearman, over those that have both), overall and in the top 10%."""
     pairs = []
     for c in candidates:
-        values = [m.get("proxy") for m in (c["metrics"] or {}).values()]
-        if c["status"] == "evaluated" and values and None not in values:
-            pairs.append((sum(values) / len(values), c["score"]))
+        proxy = mean_proxy(c["metrics"])
+        if c["status"] == "evaluated" and proxy is not None:
+            pairs.append((proxy, c["score"]))
     screened = sum(c["status"] == "screened" for c in candidates)
     if not pairs and not screened:
         return None

@@ -8,8 +8,7 @@ from ..search.loop import SearchOutcome
 
 
 def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
-    screened = o.passed - o.evaluated
-    lines = [f"policysmith run {o.run_id}: {o.evaluated} evaluated, " + (f"{screened} screened, " if screened else "")
+    lines = [f"policysmith run {o.run_id}: {o.evaluated} evaluated, " + (f"{o.screened} screened, " if o.screened else "")
              + f"{o.failed} rejected, {o.wall_seconds:.1f} s"]
     if o.stop_reason:
         lines.append(f"stopped early: {o.stop_reason}")

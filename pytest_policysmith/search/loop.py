@@ -19,7 +19,7 @@ from .. import __version__
 from .. import domains
 from ..context import Context
 from ..errors import ArchiveWriteError, UsageError
-from ..generators.simplify import TOLERANCE, incumbent
+from ..generators.simplify import POOL, TOLERANCE, incumbent
 from ..generators.base import Parent
 from ..reporting.llm import llm_block
 from ..storage.archive import PASSED, Archive, CandidateRow, RoundRow
@@ -48,8 +48,7 @@ class SearchOptions:
     baseline_timeout: float | None = None  # seconds per baseline shown beside the search; slower: a timeout
 
 
-MAX_BLAMELESS_DEATHS = 3
-WINNER_POOL = 1000  # scored candidates looked at when picking the (simplified) winner  # worker deaths with no slot to blame before a run stops (a sick host)
+MAX_BLAMELESS_DEATHS = 3  # worker deaths with no slot to blame before a run stops (a sick host)
 
 
 class SearchError(Exception):
@@ -73,6 +72,11 @@ class SearchOutcome:
     llm: dict | None = None
     candidates: list[dict] = field(default_factory=list)  # every candidate: checks, status, metrics
     raw_best: CandidateRow | None = None  # the best score the search found, before simplification
+
+    @property
+    def screened(self) -> int:
+        """Candidates that passed the checker but were not scored in full (the cascade)."""
+        return self.passed - self.evaluated
 
 
 def run_settings(ctx: Context, template: Template, opts: SearchOptions, workloads: dict[str, dict]) -> dict:
@@ -124,12 +128,12 @@ def pick_winner(archive: Archive, run_id: str, search_rounds: int,
                 caps: tuple[float, ...] = ()) -> tuple[CandidateRow | None, CandidateRow | None]:
     """(the best of the search, the winner): the winner is the smallest candidate scoring within the
     simplification tolerance of the best (the best itself when nothing simpler is as good)."""
-    rows = archive.top(run_id, WINNER_POOL)
+    rows = archive.top(run_id, POOL)
     if not rows:
         return None, None
     raw = next((r for r in rows if r.round <= search_rounds), rows[0])
     chosen = incumbent([Parent(r.id, r.source, r.score, r.round) for r in rows], search_rounds, caps=caps)
-    return raw, next(r for r in rows if chosen is not None and r.id == chosen.id)
+    return raw, next((r for r in rows if chosen is not None and r.id == chosen.id), raw)
 
 
 def _run_sessions(archive: Archive, run_id: str, template: Template, opts: SearchOptions, ctx: Context,

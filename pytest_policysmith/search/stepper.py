@@ -16,12 +16,11 @@ import time
 from ..generators import make_generator
 from ..generators.base import Failure, Parent, Proposal
 from ..generators.expr import normalized_hash
-from ..generators.simplify import Simplifier
+from ..generators.simplify import POOL, Simplifier
 from ..storage.archive import PASSED, Archive, CandidateRow, NewCandidate, RoundRow
 from ..templates import Template
 from .spec import InnerSpec, slot_id
 
-WINNER_POOL = 1000  # scored candidates the simplification rounds look at
 SCREEN_TOP = 10  # the cascade's bar is set by this many of the best candidates so far ...
 SCREEN_MARGIN = 0.01  # ... and this margin (relative) above the worst of their sample scores
 
@@ -35,9 +34,9 @@ def feedback_text(failures: list[tuple[str, str | None]]) -> str:
     return "\n\n".join(f"{', '.join(rules)}: {fb}" for fb, rules in groups.items())
 
 
-def proxy(row: CandidateRow) -> float | None:
-    """A scored candidate's mean cheap (sample) score over its workloads, if every one has one."""
-    values = [m.get("proxy") for m in (row.metrics or {}).values()]
+def mean_proxy(metrics: dict | None) -> float | None:
+    """A candidate's mean cheap (sample) score over its workloads, if every one has one."""
+    values = [m.get("proxy") for m in (metrics or {}).values()]
     return sum(values) / len(values) if values and None not in values else None
 
 
@@ -120,7 +119,7 @@ class Stepper:
         there are enough); None: no cascade (simplification needs exact scores)."""
         if round_no > self.spec.search_rounds:
             return None
-        top = [proxy(r) for r in self.archive.top(self.run_id, SCREEN_TOP)] if round_no > 0 else []
+        top = [mean_proxy(r.metrics) for r in self.archive.top(self.run_id, SCREEN_TOP)] if round_no > 0 else []
         if len(top) < SCREEN_TOP or any(p is None for p in top):
             return math.inf
         return max(top) * (1 + SCREEN_MARGIN)
@@ -135,11 +134,10 @@ class Stepper:
             proposals = [Proposal(src, (), f"seed:{name}") for name, src in self.template.seeds().items()]
             gen_name = "seed"
         else:
-            pool = max(self.spec.parents, getattr(self.generator, "pool", 0))
-            if round_no > self.spec.search_rounds:
-                pool = WINNER_POOL
+            simplify = round_no > self.spec.search_rounds
+            pool = POOL if simplify else max(self.spec.parents, getattr(self.generator, "pool", 0))
             parents = [Parent(r.id, r.source, r.score, r.round, r.idx) for r in self.archive.top(self.run_id, pool)]
-            if round_no > self.spec.search_rounds:
+            if simplify:
                 proposals = self.simplifier.propose(parents, self.spec.candidates,
                                                     self.archive.hashes(self.run_id, scored_only=True))
                 gen_name = "simplify"
