@@ -22,7 +22,8 @@ import libcachesim as lcs
 
 from pytest_policysmith.cache.baselines import hashpower
 from pytest_policysmith.cache.simulator import build, resolve_capacity, simulate
-from pytest_policysmith.cache.traces import libcachesim_reader, open_trace, search_dirs
+from pytest_policysmith.cache.traces import libcachesim_reader, open_trace
+from pytest_policysmith.paths import search_dirs
 from pytest_policysmith.templates import load_template
 
 

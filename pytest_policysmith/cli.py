@@ -9,7 +9,8 @@ from pathlib import Path
 
 from .cache.baselines import default_policies, run_baselines
 from .cache.simulator import SimulationError, build, parse_cache_size, resolve_capacity, simulate
-from .cache.traces import open_trace, search_dirs
+from .cache.traces import open_trace
+from .paths import search_dirs
 from .errors import CompileError, UsageError
 from .templates import load_template
 

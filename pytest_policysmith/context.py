@@ -6,18 +6,14 @@ the file and the field before any work starts.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from .cache.simulator import parse_cache_size
+from . import registry
 from .errors import UsageError
 
 DECLARATION = "policysmith_context"
-DOMAINS = ("cache", "tcp")
-OBJECTIVES = {"cache": ("object_miss_ratio", "byte_miss_ratio"), "tcp": ("tcp_cost",)}
-LINK_FIELDS = {"rate_mbit": (int, float), "delay_ms": (int, float), "queue_bdp": (int, float), "seconds": (int, float)}
 
 
 @dataclass(frozen=True)
@@ -35,10 +31,7 @@ class Context:
     domain: str
     objective: str
     template: str
-    traces: tuple[str, ...] = ()  # cache: the traces to score on
-    cache_size: float | int = 0
-    ignore_size: bool = False
-    link: dict[str, float] | None = None  # tcp: the emulated link (see tcp/link.py LinkSpec)
+    settings: Any = None  # the domain's own fields (a frozen dataclass: traces, a link, instances ...)
     gate: tuple[str, ...] = ()
     search: SearchDefaults = field(default_factory=SearchDefaults)
     rtol: float = 1e-9
@@ -48,10 +41,17 @@ class Context:
     def policies_dir(self) -> Path:
         return self.root / "policies"
 
+    @property
+    def plugin(self) -> Any:
+        """The context's domain (``domain.py``)."""
+        return registry.domain(self.domain)
+
     def as_dict(self) -> dict[str, Any]:
-        """What a run records of its context (no machine paths: results are committed and moved)."""
-        d = asdict(self)
-        del d["root"]
+        """What a run records of its context, the domain's fields inline (no machine paths: results
+        are committed and moved)."""
+        d = {k: v for k, v in asdict(self).items() if k not in ("root", "settings")}
+        if is_dataclass(self.settings) and not isinstance(self.settings, type):
+            d.update(asdict(self.settings))
         return d
 
 
@@ -61,56 +61,30 @@ def load_context(root: Path, declaration: Any) -> Context:
     if not isinstance(declaration, dict):
         raise UsageError(f"{where}: {DECLARATION} must be a dict, not {type(declaration).__name__}")
     d = dict(declaration)
-
-    def need(key: str, kind: type | tuple[type, ...]):
-        if key not in d:
-            raise UsageError(f"{where}: {DECLARATION} is missing field {key!r}")
-        val = d.pop(key)
-        if not isinstance(val, kind) or (kind is int and isinstance(val, bool)):
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            raise UsageError(f"{where}: field {key!r} must be {names}, got {val!r}")
-        return val
-
-    domain = need("domain", str)
-    if domain not in DOMAINS:
-        raise UsageError(f"{where}: field 'domain' is {domain!r}; known domains: {', '.join(DOMAINS)}")
-    fields: dict[str, Any] = {}
-    if domain == "cache":
-        traces = need("traces", (list, tuple, str))
-        traces = (traces,) if isinstance(traces, str) else tuple(traces)
-        if not traces or not all(isinstance(t, str) and t for t in traces):
-            raise UsageError(f"{where}: field 'traces' must name at least one trace, e.g. ['cloudphysics/w106']")
-        fields["traces"] = traces
-        fields["cache_size"] = parse_cache_size(need("cache_size", (int, float)), f"{where}: field 'cache_size'")
-        fields["ignore_size"] = d.pop("ignore_size", False)
-        if not isinstance(fields["ignore_size"], bool):
-            raise UsageError(f"{where}: field 'ignore_size' must be true or false")
-    else:
-        fields["link"] = _link(where, d.pop("link", {}))
-    objective = d.pop("objective", OBJECTIVES[domain][0])
-    if objective not in OBJECTIVES[domain]:
-        raise UsageError(f"{where}: field 'objective' is {objective!r}; choose one of {', '.join(OBJECTIVES[domain])}")
-    template = need("template", str)
+    domain = registry.domain(need(where, d, "domain", str), f"{where}: ")
+    settings = domain.parse(where, d)
+    objective = d.pop("objective", domain.objectives[0])
+    if objective not in domain.objectives:
+        raise UsageError(f"{where}: field 'objective' is {objective!r}; choose one of {', '.join(domain.objectives)}")
+    template = need(where, d, "template", str)
     gate = tuple(d.pop("gate", ()))
     search = _search(where, d.pop("search", {}))
     rtol, atol = float(d.pop("rtol", 1e-9)), float(d.pop("atol", 1e-9))
     if d:
         raise UsageError(f"{where}: unknown field(s) {', '.join(sorted(d))} in {DECLARATION}")
-    return Context(name=root.name, root=root.resolve(), domain=domain, objective=objective, template=template,
-                   gate=gate, search=search, rtol=rtol, atol=atol, **fields)
+    return Context(name=root.name, root=root.resolve(), domain=domain.name, objective=objective, template=template,
+                   settings=settings, gate=gate, search=search, rtol=rtol, atol=atol)
 
 
-def _link(where: Path, raw: Any) -> dict[str, float]:
-    if not isinstance(raw, dict):
-        raise UsageError(f"{where}: field 'link' must be a dict like {{'rate_mbit': 20, 'delay_ms': 20}}")
-    unknown = set(raw) - set(LINK_FIELDS)
-    if unknown:
-        raise UsageError(f"{where}: unknown field(s) link.{', link.'.join(sorted(unknown))}; "
-                         f"known: {', '.join(LINK_FIELDS)}")
-    for key, val in raw.items():
-        if not isinstance(val, LINK_FIELDS[key]) or isinstance(val, bool) or val <= 0:
-            raise UsageError(f"{where}: field 'link.{key}' must be a positive number, got {val!r}")
-    return {k: float(v) for k, v in raw.items()}
+def need(where: Path, d: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    """Pop a required field of a declaration, checking its type (domains use it for their fields)."""
+    if key not in d:
+        raise UsageError(f"{where}: {DECLARATION} is missing field {key!r}")
+    val = d.pop(key)
+    if not isinstance(val, kind) or (kind is int and isinstance(val, bool)):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise UsageError(f"{where}: field {key!r} must be {names}, got {val!r}")
+    return val
 
 
 def _search(where: Path, raw: Any) -> SearchDefaults:
@@ -133,7 +107,3 @@ def find_context_root(path: Path, declarations: dict[Path, Any]) -> Path | None:
         if folder.resolve() in declarations:
             return folder.resolve()
     return None
-
-
-def context_json(ctx: Context) -> str:
-    return json.dumps(ctx.as_dict(), sort_keys=True, default=str)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 CACHE_ENV = "POLICYSMITH_CACHE"
+TRACES_ENV = "POLICYSMITH_TRACES"  # the trace store (the data a domain's workloads are read from)
 
 
 def cache_dir() -> Path:
@@ -23,3 +24,9 @@ def package_templates_dirs() -> list[Path]:
     """Template roots shipped with the package (wheel) or beside it (source checkout)."""
     here = Path(__file__).resolve().parent
     return [p for p in (here / "_templates", here.parent / "templates") if p.is_dir()]
+
+
+def search_dirs(option: str | None = None) -> list[Path]:
+    """The trace store: directories from ``--synth-traces`` or ``$POLICYSMITH_TRACES`` (os.pathsep-separated)."""
+    raw = option if option else os.environ.get(TRACES_ENV, "")
+    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p]

@@ -1,66 +1,72 @@
-"""One session object hung on ``config``: mode, options, contexts, candidates, caches."""
+"""The workspace every mode shares, hung on ``config``: contexts, templates and cached results.
+
+What differs between modes (where candidates come from, what a session does at its end)
+lives on the mode's plugin object (``modes/``); this object only knows how to find a
+context, its template and candidates, and caches evaluations and baselines per session.
+Nothing heavy is imported until a context is used.
+"""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
 
 import pytest
 
-from . import domains
-from .cache.evaluator import Evaluation
-from .cache.traces import search_dirs
-from .checking.candidate import Candidate
-from .context import DECLARATION, Context, find_context_root, load_context
-from .errors import UsageError
-from .search.spec import InnerSpec
-from .storage.policies import load_policies
-from .templates import Template, load_template
+from .paths import TRACES_ENV, search_dirs
+
+if TYPE_CHECKING:
+    from .checking.candidate import Candidate
+    from .context import Context
+    from .domain import Baselines, Evaluation
+    from .templates import Template
 
 KEY = pytest.StashKey["PolicysmithSession"]()
-SPEC_KEY = "policysmith_spec"  # workerinput key: the inner spec travels to xdist workers with it
+T = TypeVar("T")
+
+
+class CandidateSource(Protocol):
+    """Where the ``candidate`` fixture's values come from: stored policies, or a run's slots."""
+
+    def ids(self, ctx: Context) -> list[str]: ...
+
+    def get(self, cid: str, ctx: Context) -> Candidate: ...
+
+
+class StoredPolicies:
+    """Regression and transfer: the context's accepted policies (``policies/``)."""
+
+    def __init__(self, ps: PolicysmithSession):
+        self.ps = ps
+
+    def ids(self, ctx: Context) -> list[str]:
+        return [c.id for c in self.ps.stored_candidates(ctx)]
+
+    def get(self, cid: str, ctx: Context) -> Candidate:
+        for cand in self.ps.stored_candidates(ctx):
+            if cand.id == cid:
+                return cand
+        raise LookupError(cid)
 
 
 class PolicysmithSession:
-    def __init__(self, config: pytest.Config):
+    def __init__(self, config: pytest.Config, traces_dirs: list[Path] | None = None):
         self.config = config
-        self.synthesize: bool = bool(config.getoption("synthesize"))
-        inner = config.getoption("synth_inner")
-        shipped = getattr(config, "workerinput", {}).get(SPEC_KEY)  # xdist worker, maybe on another host
-        self.inner: InnerSpec | None = (InnerSpec.from_dict(shipped) if shipped else
-                                        InnerSpec.load(inner) if inner else None)
-        self.traces_dirs: list[Path] = ([Path(d) for d in self.inner.traces_dirs] if self.inner
-                                        else search_dirs(config.getoption("synth_traces")))
+        self.traces_dirs: list[Path] = traces_dirs if traces_dirs is not None else \
+            search_dirs(config.getoption("synth_traces"))
+        self.source: CandidateSource = StoredPolicies(self)
         self._contexts: dict[Path, Context] = {}
         self._templates: dict[str, Template] = {}
         self._evaluations: dict[tuple[str, str], Evaluation] = {}
-        self._baselines: dict[str, dict[str, dict]] = {}
+        self._baselines: dict[str, Baselines] = {}
         self._lock = threading.Lock()
-        self.outcome = None  # SearchOutcome after a synthesis run
-        self.search_error: str | None = None
-        self.workers = 0
-        self.inner_args: list[str] = []  # --tx/--rsyncdir for the inner session (controller only)
-        self._slots = None  # inner session: SlotSource
-        self.transfer = None  # TransferMode for --transfer / --sweep
-        if config.getoption("transfer") or config.getoption("sweep"):
-            from .transfer.mode import TransferMode
-
-            try:
-                self.transfer = TransferMode(config.getoption("transfer"), config.getoption("sweep"))
-            except UsageError as exc:
-                raise pytest.UsageError(str(exc)) from None
-        self.context: Context | None = None  # controller: the context being searched
-        self.template: Template | None = None
-        self.options = None
-
-    @property
-    def is_controller(self) -> bool:
-        return self.synthesize and self.inner is None
 
     # -- contexts ----------------------------------------------------------------------
     def declarations(self) -> dict[Path, Any]:
+        from .context import DECLARATION
+
         found = {}
         for plugin in self.config.pluginmanager.get_plugins():
             if isinstance(plugin, ModuleType) and hasattr(plugin, DECLARATION):
@@ -70,6 +76,8 @@ class PolicysmithSession:
         return found
 
     def context_for(self, path: Path) -> Context | None:
+        from .context import find_context_root, load_context
+
         decls = self.declarations()
         root = find_context_root(Path(path).resolve(), decls)
         if root is None:
@@ -78,84 +86,66 @@ class PolicysmithSession:
             self._contexts[root] = load_context(root, decls[root])
         return self._contexts[root]
 
-    def uses_tcp(self) -> bool:
-        return any(c.domain == "tcp" for c in self._contexts.values())
+    def cleanup(self) -> None:
+        """Each used domain's end-of-session cleanup (what crashed workers left in the kernel, say)."""
+        for name in sorted({c.domain for c in self._contexts.values()}):
+            from . import registry
+
+            registry.domain(name).cleanup()
 
     def template_for(self, ctx: Context) -> Template:
+        from .templates import load_template
+
         if ctx.template not in self._templates:
             search = [ctx.root, ctx.root.parent.parent / "templates", self.config.rootpath / "templates"]
             self._templates[ctx.template] = load_template(ctx.template, search)
         return self._templates[ctx.template]
 
     # -- candidates ----------------------------------------------------------------------
-    def candidate_ids(self, ctx: Context) -> list[str]:
-        """What ``candidate`` is parametrized over: the run's slots, or the stored policies."""
-        if self.inner is not None:
-            return self.inner.slots()
-        return [c.id for c in self.stored_candidates(ctx)]
-
     def stored_candidates(self, ctx: Context) -> list[Candidate]:
+        from .checking.candidate import make_candidate
+        from .storage.policies import load_policies
+
         template = self.template_for(ctx)
-        return [Candidate(p.name, p.source, template, ctx, "stored", p.path, p.meta)
-                for p in load_policies(ctx.policies_dir)]
-
-    def slot_candidate(self, slot: str, path: Path) -> Candidate:
-        """Inner session: the candidate in a slot, once its round is generated (skips if none)."""
-        if self._slots is None:
-            from .search.inner import SlotSource
-
-            ctx = self.context_for(path)
-            self._slots = SlotSource(self.inner, self.template_for(ctx), ctx)
-        return self._slots.get(slot)
-
-    def slot_screen(self, slot: str) -> float | None:
-        """Inner session: the cascade bar of the slot's round (None outside a search)."""
-        return self._slots.screen(slot) if self._slots is not None else None
+        return [make_candidate(ctx, id=p.name, source=p.source, template=template, origin="stored", path=p.path,
+                               meta=p.meta) for p in load_policies(ctx.policies_dir)]
 
     def candidate(self, cid: str, path: Path) -> Candidate:
-        if self.inner is not None:
-            return self.slot_candidate(cid, path)
-        for cand in self.stored_candidates(self.context_for(path)):
-            if cand.id == cid:
-                return cand
-        raise LookupError(cid)
+        ctx = self.context_for(path)
+        assert ctx is not None, f"{path} is in no context"
+        return self.source.get(cid, ctx)
 
     def evaluation(self, cand: Candidate, screen: float | None = None) -> Evaluation:
         key = (cand.context.name, cand.id)
         if key not in self._evaluations:
-            self._evaluations[key] = domains.evaluate(cand.context, cand.template, cand.source, cand.id,
-                                                      self.traces_dirs, screen)
+            ctx = cand.context
+            self._evaluations[key] = ctx.plugin.evaluate(ctx, cand.template, cand.source, cand.id,
+                                                         self.traces_dirs, screen)
         return self._evaluations[key]
 
-    def baselines(self, ctx: Context) -> dict[str, dict]:
-        """workload -> policy -> result for the context's gate (cache: plus Belady), once per session."""
+    def baselines(self, ctx: Context) -> Baselines:
+        """workload -> policy -> result for the context's gate (and the domain's references), once per session."""
         with self._lock:
             if ctx.name not in self._baselines:
-                self._baselines[ctx.name] = domains.baselines(ctx, self.template_for(ctx), self.traces_dirs,
-                                                              gate_only=True)
+                self._baselines[ctx.name] = ctx.plugin.baselines(ctx, self.template_for(ctx), self.traces_dirs,
+                                                                 gate_only=True)
             return self._baselines[ctx.name]
 
-    def unless_no_store(self, work):
-        """Run a gate's ``work``; where no trace store is configured at all (a fresh clone, say) and a
-        trace can be neither found nor fetched, skip with what is missing and how to supply it. With a
-        store configured (as in CI) a missing trace fails, as a gate must."""
-        from .cache.traces import TRACES_ENV, TraceError
+    def gate_work(self, ctx: Context, work: Callable[[], T]) -> T:
+        """Run a gate's ``work``. A domain that cannot run here (no root for tcp, say) skips with why.
+        Where no trace store is configured at all (a fresh clone, say) and a workload's data can be
+        neither found nor fetched, skip with what is missing and how to supply it; with a store
+        configured (as in CI) a missing trace fails, as a gate must."""
+        from .errors import MissingData
 
+        why = ctx.plugin.unavailable()
+        if why:
+            pytest.skip(f"the {ctx.domain} gate cannot run here: {why}")
         try:
             return work()
-        except TraceError as exc:
+        except MissingData as exc:
             if self.traces_dirs:
                 raise
             first = str(exc).splitlines()[0]
             pytest.skip(f"{first} (no trace store configured: set {TRACES_ENV} or --synth-traces to a folder "
                         "that holds it, e.g. ../shared/traces)")
-
-    def validate_options(self) -> None:
-        for opt in ("synth_repairs", "synth_llm_retries", "synth_simplify_rounds"):
-            val = self.config.getoption(opt)
-            if val is not None and val < 0:
-                raise UsageError(f"--{opt.replace('_', '-')} must be 0 or more, got {val}")
-        for opt in ("synth_rounds", "synth_candidates", "synth_parents", "synth_concurrency", "synth_max_tokens"):
-            val = self.config.getoption(opt)
-            if val is not None and val < 1:
-                raise UsageError(f"--{opt.replace('_', '-')} must be at least 1, got {val}")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_policysmith.cache.traces import TRACES_ENV, search_dirs, synthetic_trace
+from pytest_policysmith.cache.traces import synthetic_trace
+from pytest_policysmith.paths import TRACES_ENV, search_dirs
 from pytest_policysmith.templates import load_template
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_policysmith.cache.simulator import SimulationError, build, simulate
-from pytest_policysmith.checking.candidate import CHECK_LIMITS, tiny_trace
+from pytest_policysmith.cache.candidate import CHECK_LIMITS, tiny_trace
 from pytest_policysmith.checking.rules import static_violations
 from pytest_policysmith.errors import CompileError
 

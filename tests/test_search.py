@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pytest_policysmith.cache.domain import CacheSettings
 from pytest_policysmith.cache.evaluator import CASCADE, evaluate
 from pytest_policysmith.cache.simulator import build, resolve_capacity, simulate
 from pytest_policysmith.cache.traces import open_trace, sampled_trace, synthetic_trace
@@ -75,8 +76,8 @@ def test_the_cascade_screens_above_the_bar_and_scores_the_rest_in_full(tmp_path,
     monkeypatch.setitem(CASCADE, "min_requests", 10_000)  # a small trace goes through the cascade
     path = synthetic_trace(tmp_path / "t.oracleGeneral.bin.zst", 60_000, 6_000, seed=4)
     trace = open_trace(str(path))
-    ctx = Context("c", tmp_path, "cache", "object_miss_ratio", "cache_priority", traces=(str(path),), cache_size=0.1,
-                  ignore_size=True)
+    ctx = Context("c", tmp_path, "cache", "object_miss_ratio", "cache_priority",
+                  settings=CacheSettings((str(path),), 0.1, ignore_size=True))
     lru = evaluate("return now;", template, ctx, [trace], "lru", screen=float("inf"))
     assert not lru.screened and lru.proxy is not None and lru.score is not None
     full = simulate(build(template, "return now;"), trace, resolve_capacity(0.1, trace, True), True)

@@ -1,33 +1,7 @@
-"""The CHECKER: rules every candidate must pass. A failed assertion is the generator's feedback."""
+"""The CHECKER: the cache domain's shared rules (pytest_policysmith/cache/checks.py).
 
-from pytest_policysmith.checking.rules import static_violations
+Add a rule by writing a test here; override a shared one by defining a test of the same name.
+A failed assertion is the generator's feedback.
+"""
 
-
-def test_uses_only_declared_inputs(candidate):
-    violations = static_violations(candidate.source, candidate.template)
-    assert not violations, "; ".join(violations)
-
-
-def test_compiles(candidate):
-    candidate.compile()
-
-
-def test_returns_finite_priorities(candidate):
-    res = candidate.run_tiny("zipf")
-    assert res.nonfinite_priorities == 0, "priority() returned NaN or infinity"
-
-
-def test_is_deterministic(candidate):
-    assert candidate.run_tiny("zipf").misses == candidate.run_tiny("zipf").misses
-
-
-def test_repeated_objects_hit(candidate):
-    # 10 objects requested in a loop, cache of 20: only the first request of each may miss.
-    res = candidate.run_tiny("loop", capacity=20)
-    assert res.misses == 10
-
-
-def test_caches_something_useful(candidate):
-    # On a skewed trace any sane policy keeps some popular objects.
-    res = candidate.run_tiny("zipf", capacity=100)
-    assert res.object_miss_ratio < 0.95
+from pytest_policysmith.cache.checks import *  # noqa: F403

@@ -1,23 +1,4 @@
-"""The CHECKER for congestion controllers: static rules, clang, then the kernel's BPF verifier."""
+"""The CHECKER for congestion controllers: the tcp domain's shared rules (static rules, clang, then the
+kernel's BPF verifier; pytest_policysmith/tcp/checks.py). Add or override tests here."""
 
-import pytest
-
-from pytest_policysmith.checking.rules import static_violations
-from pytest_policysmith.tcp.capability import compile_missing, missing
-
-
-def test_uses_only_declared_inputs(candidate):
-    violations = static_violations(candidate.source, candidate.template)
-    assert not violations, "; ".join(violations)
-
-
-def test_compiles(candidate):
-    if compile_missing():
-        pytest.skip(compile_missing())
-    candidate.compile()
-
-
-def test_verifier_accepts(candidate):
-    if missing():
-        pytest.skip(missing())
-    candidate.load()  # registers (the verifier runs), then unregisters by id
+from pytest_policysmith.tcp.checks import *  # noqa: F403

@@ -63,8 +63,17 @@ class BaselineResult:
     source: str  # "libCacheSim <version>" or "priority template seed <stem>"
     paper: bool  # one of the paper's 14 baselines
 
+    @property
+    def reference(self) -> bool:
+        """Belady's oracle bounds what any policy can do; it is never "the best baseline"."""
+        return self.policy in ORACLE
+
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "reference": self.reference}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "BaselineResult":
+        return cls(**{k: v for k, v in d.items() if k != "reference"})
 
 
 def default_policies(include_slow: bool = False) -> list[str]:
@@ -106,7 +115,7 @@ def run_baselines(
         extra = template.sha256 if policy in TEMPLATE_POLICIES and template else ""
         path = cache_dir() / "baselines" / f"{_cache_key(trace, capacity, ignore_size, policy, extra)}.json"
         if path.exists():
-            return policy, BaselineResult(**json.loads(path.read_text()))
+            return policy, BaselineResult.from_dict(json.loads(path.read_text()))
         if policy in TEMPLATE_POLICIES:
             res = _run_template_policy(policy, trace, capacity, ignore_size, template)
         else:
@@ -155,9 +164,3 @@ def _run_libcachesim(policy: str, trace: Trace, capacity: int, ignore_size: bool
         policy, omr, bmr, time.perf_counter() - t0, f"libCacheSim {version('libcachesim')}", policy in PAPER_BASELINES,
     )
 
-
-def best(results: dict[str, BaselineResult], metric: str = "object_miss_ratio",
-         paper_only: bool = False) -> BaselineResult:
-    """The best non-oracle baseline (lowest miss ratio)."""
-    pool = [r for r in results.values() if r.policy not in ORACLE and (r.paper or not paper_only)]
-    return min(pool, key=lambda r: getattr(r, metric))

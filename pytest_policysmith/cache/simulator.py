@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Union
 
 from ..compile import Binary, compile_c, compile_shared
-from ..errors import UsageError
+from ..errors import EvaluationError, UsageError
 from ..sandbox import Limits, run_limited
 from ..templates import Template
 from .traces import Trace
@@ -17,12 +17,8 @@ from .traces import Trace
 CacheSizeSpec = Union[int, float]
 
 
-class SimulationError(Exception):
+class SimulationError(EvaluationError):
     """The candidate's simulator crashed or breached a limit; ``reason`` is feedback text."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)

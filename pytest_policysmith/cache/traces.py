@@ -21,8 +21,8 @@ from typing import Iterable
 
 import numpy as np
 
-from ..errors import UsageError
-from ..paths import cache_dir
+from ..errors import MissingData
+from ..paths import TRACES_ENV, cache_dir
 from ..storage.files import write_atomic
 
 ARRAY_MAGIC = b"PSTRACE1"
@@ -31,7 +31,6 @@ HEADER = struct.Struct("<8sQQQQ24x")  # 64 bytes
 ORACLE_GENERAL_DTYPE = np.dtype(
     [("clock_time", "<u4"), ("obj_id", "<u8"), ("obj_size", "<u4"), ("next_access_vtime", "<i8")]
 )
-TRACES_ENV = "POLICYSMITH_TRACES"
 S3_BUCKET = "cache-datasets"
 # dataset folder name -> key prefix in libCacheSim's public S3 hub.
 PUBLIC_DATASETS = {
@@ -49,7 +48,7 @@ NOT_TRACES = ("LICENSE", "README", "MANIFEST", "NOTICE", "COPYING")  # documenta
 SUFFIXES = (".oracleGeneral.bin.zst", ".oracleGeneral.zst", ".oracleGeneral.bin", ".oracleGeneral", ".csv", ".txt")
 
 
-class TraceError(UsageError):
+class TraceError(MissingData):
     """A trace that cannot be found, fetched or read."""
 
 
@@ -73,12 +72,6 @@ class Trace:
         """Dense object ids and sizes, memory-mapped."""
         mm = np.memmap(self.arrays_path, dtype="<u4", mode="r", offset=HEADER.size)
         return mm[: self.n_requests], mm[self.n_requests : 2 * self.n_requests]
-
-
-def search_dirs(option: str | None = None) -> list[Path]:
-    """Directories from ``--synth-traces`` or ``$POLICYSMITH_TRACES`` (os.pathsep-separated)."""
-    raw = option if option else os.environ.get(TRACES_ENV, "")
-    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p]
 
 
 def dataset_traces(spec: str, dirs: Iterable[Path] = ()) -> list[str]:
@@ -164,7 +157,10 @@ def _download(name: str, url: str) -> Path:
     dest = cache_dir() / "downloads" / f"{name}.oracleGeneral.bin.zst"
     dest.parent.mkdir(parents=True, exist_ok=True)
     if not dest.exists():
-        os.link(fetched, dest) if fetched.stat().st_dev == dest.parent.stat().st_dev else dest.write_bytes(fetched.read_bytes())
+        if fetched.stat().st_dev == dest.parent.stat().st_dev:
+            os.link(fetched, dest)
+        else:
+            dest.write_bytes(fetched.read_bytes())
     return dest
 
 

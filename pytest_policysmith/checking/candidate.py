@@ -1,23 +1,17 @@
-"""The object the ``candidate`` fixture hands to a context's CHECKER tests."""
+"""The object the ``candidate`` fixture hands to a context's CHECKER tests.
+
+Each domain subclasses it with what its rules need (``run_tiny`` for a cache policy,
+``load`` for a congestion controller); the core knows only this part.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from ..cache.simulator import Program, SimResult, SimulationError, simulate
-from ..cache.traces import Trace, open_trace, synthetic_trace
-from ..compile import Binary
 from ..context import Context
-from ..paths import cache_dir
-from ..sandbox import Limits
 from ..templates import Template
-
-CHECK_LIMITS = Limits(cpu_seconds=5, wall_seconds=10, address_space=1 << 30)
-TINY = {  # name -> (requests, objects, seed): small, deterministic, made on demand
-    "zipf": (20_000, 2_000, 11),
-    "loop": (1_000, 10, 0),
-}
 
 
 @dataclass
@@ -31,55 +25,15 @@ class Candidate:
     origin: str = ""
     path: Path | None = None  # the .c file, for stored policies
     meta: dict = field(default_factory=dict)  # recorded metadata, for stored policies
-    _binary: Binary | Program | None = field(default=None, repr=False)
+    _binary: Any = field(default=None, repr=False)
 
-    def compile(self) -> Binary | Program:
+    def compile(self) -> Any:
         """Render into the template and compile (raises CompileError with the compiler's stderr)."""
         if self._binary is None:
-            from ..domains import build as domain_build
-
-            self._binary = domain_build(self.context, self.template, self.source, self.id)
+            self._binary = self.context.plugin.build(self.context, self.template, self.source, self.id)
         return self._binary
 
-    def load(self) -> str:
-        """tcp: load into the kernel (the verifier runs), then unregister; raises LoadError."""
-        from ..tcp.evaluator import loaded
 
-        with loaded(self.template, self.source) as cc:
-            return cc
-
-    def run(self, trace: Trace, capacity: int, ignore_size: bool = True, limits: Limits = CHECK_LIMITS) -> SimResult:
-        return simulate(self.compile(), trace, capacity, ignore_size, limits=limits)
-
-    def run_tiny(self, kind: str = "zipf", capacity: int = 100, limits: Limits = CHECK_LIMITS) -> SimResult:
-        """Simulate on a tiny synthetic trace, with the checker's tight limits."""
-        return self.run(tiny_trace(kind), capacity, True, limits)
-
-
-def tiny_trace(kind: str) -> Trace:
-    n_req, n_obj, seed = TINY[kind]
-    dest = cache_dir() / "synthetic" / f"tiny_{kind}.oracleGeneral.bin.zst"
-    if not dest.exists():
-        if kind == "loop":
-            _loop_trace(dest, n_req, n_obj)
-        else:
-            synthetic_trace(dest, n_req, n_obj, seed)
-    return open_trace(str(dest))
-
-
-def _loop_trace(dest: Path, n_req: int, n_obj: int) -> None:
-    import numpy as np
-    import zstandard
-
-    from ..cache.traces import ORACLE_GENERAL_DTYPE
-    from ..storage.files import write_atomic
-
-    recs = np.zeros(n_req, dtype=ORACLE_GENERAL_DTYPE)
-    recs["clock_time"] = np.arange(n_req)
-    recs["obj_id"] = np.arange(n_req) % n_obj + 1
-    recs["obj_size"] = 4096
-    recs["next_access_vtime"] = -1
-    write_atomic(dest, zstandard.ZstdCompressor().compress(recs.tobytes()))
-
-
-__all__ = ["Candidate", "SimulationError", "tiny_trace", "CHECK_LIMITS"]
+def make_candidate(ctx: Context, **fields: Any) -> Candidate:
+    """A candidate of the context's domain's own type."""
+    return ctx.plugin.candidate_class(context=ctx, **fields)

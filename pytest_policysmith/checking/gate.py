@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ..cache.evaluator import Evaluation
+from ..domain import Evaluation
 from .candidate import Candidate
 
 
@@ -20,11 +20,10 @@ def assert_reproduces(candidate: Candidate, evaluation: Evaluation) -> None:
         if want.get("trace_sha256") != got["trace_sha256"]:
             pytest.skip(
                 f"policy {candidate.id}: recorded on {trace} with sha256 {want.get('trace_sha256', '?')[:16]}..., "
-                f"but yours is {got['trace_sha256'][:16]}... (a different trace file, e.g. the public CloudPhysics "
-                "w106 rather than the block-level one, or for tcp another kernel): the recorded score does not "
-                "apply, so it is not compared"
+                f"but yours is {got['trace_sha256'][:16]}... (a different workload: a different trace file, or "
+                "another kernel): the recorded score does not apply, so it is not compared"
             )
-        for metric in [m for m in (ctx.objective, "byte_miss_ratio") if m in want and m in got]:
+        for metric in [m for m in dict.fromkeys((ctx.objective, *ctx.plugin.objectives)) if m in want and m in got]:
             if not math.isclose(got[metric], want[metric], rel_tol=ctx.rtol, abs_tol=ctx.atol):
                 pytest.fail(
                     f"policy {candidate.id} regressed on {trace}: {metric} recorded {want[metric]:.6f}, "

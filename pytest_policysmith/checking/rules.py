@@ -17,7 +17,8 @@ PREPROCESSOR = "preprocessor directives (#include, #define, ...) are not allowed
 FORBIDDEN = [
     (re.compile(r"\b(asm|__asm__|__asm)\b"), "inline assembly is not allowed"),
     (re.compile(r"\b__attribute__\b"), "__attribute__ is not allowed"),
-    (re.compile(r"\b(static|extern|register|volatile|_Thread_local)\b"), "storage classes (static/global state) are not allowed"),
+    (re.compile(r"\b(static|extern|register|volatile|_Thread_local)\b"),
+     "storage classes (static/global state) are not allowed"),
     (re.compile(r"\b(while|do|goto|switch)\b"), "while/do loops, goto and switch are not allowed"),
     (re.compile(r"->|(?<![&])&(?![&])"), "pointers and address-of are not allowed"),
     (re.compile(r"\b(double|float|int|long|char|void|unsigned)\s*\*"), "pointer declarations are not allowed"),

@@ -1,25 +1,21 @@
-"""GENERATORS: where candidates come from. ``evolve`` (offline, default) is built in."""
+"""GENERATORS: where candidates come from. ``evolve`` (offline, default) and ``openai`` are built in;
+others register in the ``pytest_policysmith.generators`` entry-point group (``registry.py``)."""
 
 from __future__ import annotations
 
-from ..errors import UsageError
+from .. import registry
 from ..templates import Template
 from .base import Generator, Parent, Proposal
-
-GENERATORS = ("evolve", "openai")
 
 
 def make_generator(name: str, template: Template, seed: int, model: str | None = None, **options) -> Generator:
     """A generator by name. ``options`` carry what only some need (the LLM's endpoint, budget, archive)."""
-    if name == "evolve":
-        from .evolve import EvolveGenerator
-
-        return EvolveGenerator(template, seed)
-    if name == "openai":
-        from .llm.generator import LLMGenerator
-
-        return LLMGenerator.create(template, seed, model, **options)
-    raise UsageError(f"--synth-generator {name!r} is not known; available: {', '.join(GENERATORS)}")
+    return registry.generator(name).make(template, seed, model, **options)
 
 
-__all__ = ["Generator", "Parent", "Proposal", "make_generator", "GENERATORS"]
+def generator_options(name: str, opt) -> dict:
+    """The options generator ``name`` takes from pytest's (``opt`` is ``config.getoption``)."""
+    return registry.generator(name).options_from(opt)
+
+
+__all__ = ["Generator", "Parent", "Proposal", "make_generator", "generator_options"]

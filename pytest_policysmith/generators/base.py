@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..outcomes import Stop
+
 
 @dataclass(frozen=True)
 class Parent:
@@ -41,7 +43,7 @@ class Proposal:
 class Generator(Protocol):
     name: str
     repairs: int  # how many times a rejected candidate goes back for repair (0: never)
-    stop_reason: str | None  # set when the generator can give no more (budget spent, service down)
+    stop: Stop | None  # set when the generator can give no more (budget spent, service down)
     pool: int  # how many of the best scored candidates it is shown as parents (at least --synth-parents)
 
     def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:

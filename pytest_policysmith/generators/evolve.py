@@ -14,6 +14,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from ..outcomes import Stop
 from ..templates import Template
 from .base import Parent, Proposal
 from .expr import (
@@ -39,7 +40,7 @@ class EvolveGenerator:
     seed: int = 0
     name: str = "evolve"
     repairs: int = 0
-    stop_reason: str | None = None
+    stop: Stop | None = None
     pool: int = POOL
 
     def __post_init__(self) -> None:
@@ -48,6 +49,9 @@ class EvolveGenerator:
         self.integer = bool(self.template.extra.get("integer"))
         self.unary = [f for f in UNARY_FNS if f in allowed]
         self.binary = [f for f in BINARY_FNS + ("ps_min", "ps_max") if f in allowed]
+        self.scales: list[Node]
+        self.features: list[Node]
+        self.anchors: list[Node]
         vocab = self.template.extra.get("evolve")
         if vocab:  # the template names its own building blocks (e.g. tcp_cong_control)
             self.scales = [Var(s) for s in vocab.get("scales", []) if s in names]
@@ -55,17 +59,17 @@ class EvolveGenerator:
             self.anchors = [Var(a) for a in vocab.get("anchors", []) if a in names]
             return
         scales = ["cache.capacity", "cache.age_p50", "cache.age_p90"]
-        self.scales: list[Node] = [Var(s) for s in scales if s in names]
+        self.scales = [Var(s) for s in scales if s in names]
         if {"now", "cache.last_evicted"} <= names:
             self.scales.append(Bin("-", Var("now"), Var("cache.last_evicted")))
         feats = ["obj.count", "obj.freq", "ghost.hit", "ghost.count", "obj.size"]
-        self.features: list[Node] = [Var(f) for f in feats if f in names]
+        self.features = [Var(f) for f in feats if f in names]
         self.features += [Call("log1p", (Var(f),)) for f in ("obj.count", "obj.freq") if f in names]
         if "pow" in allowed and "obj.count" in names:  # a credit that grows faster than the count
             self.features.append(Call("pow", (Var("obj.count"), Num(1.25))))
         if {"obj.count", "obj.freq"} <= names:  # hits since insertion against the long-horizon frequency
             self.features.append(Bin("/", Var("obj.count"), Var("obj.freq")))
-        self.anchors: list[Node] = [Var(a) for a in ("now", "cache.last_evicted", "obj.prev_access") if a in names]
+        self.anchors = [Var(a) for a in ("now", "cache.last_evicted", "obj.prev_access") if a in names]
 
     def _num(self, v: float) -> Num:
         """A constant; whole numbers for integer-only templates (BPF has no floating point)."""
@@ -95,9 +99,12 @@ class EvolveGenerator:
         attempts = 0
         while len(out) < n and attempts < 60 * n:
             attempts += 1
-            prop = self._one(rng, *islands[len(out) % ISLANDS], round_no)
-            h = normalized_hash(prop.source) if prop is not None else None
-            if h is None or h in taken:
+            members, champions, stalled = islands[len(out) % ISLANDS]
+            prop = self._one(rng, members, champions, stalled, round_no)
+            if prop is None:
+                continue
+            h = normalized_hash(prop.source)
+            if h in taken:
                 continue
             taken.add(h)
             out.append(prop)
@@ -148,21 +155,22 @@ class EvolveGenerator:
             nums = [(n, p) for n, p in sub if isinstance(n, Num)]
             if not nums:
                 return self._add_term(rng, tree), [parent]
-            node, path = rng.choice(nums)
-            new = _perturb(rng, node.value)
+            num, path = rng.choice(nums)
+            assert isinstance(num, Num)
+            new = _perturb(rng, num.value)
             if self.integer:
-                new = node.value + rng.choice([-2, -1, 1, 2]) if abs(node.value) < 8 else new
+                new = num.value + rng.choice([-2, -1, 1, 2]) if abs(num.value) < 8 else new
             return replace_at(tree, path, self._num(new)), [parent]
         if op == "operator":
             cands = [(n, p) for n, p in sub if isinstance(n, (Bin, Call))]
             if not cands:
                 return None, []
-            node, path = rng.choice(cands)
-            return replace_at(tree, path, self._swap_op(rng, node)), [parent]
+            op_node, path = rng.choice(cands)
+            return replace_at(tree, path, self._swap_op(rng, op_node)), [parent]
         if op == "add_term":
             return self._add_term(rng, tree), [parent]
         if op == "replace":
-            node, path = rng.choice(sub)
+            _, path = rng.choice(sub)
             return replace_at(tree, path, self._grow(rng, 2)), [parent]
         if op == "guard":
             alt = self._add_term(rng, tree)
@@ -259,3 +267,12 @@ def _perturb(rng: random.Random, v: float) -> float:
 
 def _reads_input(node: Node) -> bool:
     return any(isinstance(n, Var) for n, _ in nodes(node))
+
+
+def make(template: Template, seed: int, model: str | None = None, **options) -> EvolveGenerator:
+    """The ``evolve`` entry point (``registry.py``): offline, so it takes no options."""
+    return EvolveGenerator(template, seed)
+
+
+def options_from(opt) -> dict:
+    return {}

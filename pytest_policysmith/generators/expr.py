@@ -95,7 +95,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         m = TOKEN.match(text, pos)
         if not m or m.end() == pos:
             raise ParseError(f"cannot read {text[pos:pos + 10]!r}")
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         out.append((kind, re.sub(r"\s+", "", m.group(kind))))
         pos = m.end()
         while pos < len(text) and text[pos].isspace():
@@ -130,7 +130,7 @@ class _Parser:
 
     def binary(self, level: int) -> Node:
         left = self.unary() if level > 7 else self.binary(level + 1)
-        while level <= 7 and self.peek() in PRECEDENCE and PRECEDENCE[self.peek()] == level:
+        while level <= 7 and PRECEDENCE.get(self.peek() or "") == level:
             op = self.take()[1]
             right = self.binary(level + 1) if level < 7 else self.unary()
             left = Bin(op, left, right)
@@ -212,7 +212,7 @@ def normalized_hash(source: str) -> str:
 
 def nodes(node: Node) -> list[tuple[Node, tuple[int, ...]]]:
     """Every subtree with its path (child indices from the root)."""
-    out = [(node, ())]
+    out: list[tuple[Node, tuple[int, ...]]] = [(node, ())]
     for k, child in enumerate(children(node)):
         out.extend((n, (k, *p)) for n, p in nodes(child))
     return out

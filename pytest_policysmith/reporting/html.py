@@ -38,7 +38,8 @@ def highlight_c(source: str) -> str:
     return "<pre><code>" + "".join(out) + "</code></pre>"
 
 
-def table(headers: list[str], rows: list[list], highlight: set[int] = frozenset(), table_id: str = "") -> str:
+def table(headers: list[str], rows: list[list], highlight: frozenset[int] | set[int] = frozenset(),
+          table_id: str = "") -> str:
     def cell(v) -> str:
         if isinstance(v, float):
             return f'<td class="num">{v:.6f}</td>'

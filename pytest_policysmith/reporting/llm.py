@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..storage.archive import PASSED, CandidateRow
+from ..outcomes import PASSED
+from ..storage.archive import CandidateRow
 
 
 def pass_rates(rows: list[CandidateRow], repairs: int) -> dict:

@@ -12,7 +12,8 @@ from . import plots
 def lineage(summary: dict) -> list[dict]:
     """The winner, then its first parent, and so on back to a seed."""
     by_id = {c["id"]: c for c in summary["candidates"]}
-    out, cur = [], summary["best"]["id"] if summary.get("best") else None
+    out: list[dict] = []
+    cur = summary["best"]["id"] if summary.get("best") else None
     while cur in by_id and len(out) < 200:
         out.append(by_id[cur])
         parents = by_id[cur]["parents"]
@@ -57,10 +58,9 @@ def write_run_report(summary: dict, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     metric = summary["settings"]["context"]["objective"]
     base = {n: v for n, v in next(iter(summary["baselines"].values())).items()}
-    best_base = min((n for n in base if n != "Belady"), key=lambda n: base[n][metric])
+    best_base = min((n for n in base if not base[n].get("reference")), key=lambda n: base[n][metric])
     refs = {f"best baseline ({best_base})": base[best_base][metric]}
-    if "Belady" in base:
-        refs["Belady"] = base["Belady"][metric]
+    refs.update({n: v[metric] for n, v in base.items() if v.get("reference")})
     by_round: dict[int, list[float]] = {}
     for c in summary["candidates"]:
         if c["score"] is not None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..generators.simplify import body_size
+from ..outcomes import Status
 from ..search.loop import SearchOutcome
 from ..search.stepper import mean_proxy
 from ..storage.files import write_atomic
@@ -35,43 +36,33 @@ def summary_dict(o: SearchOutcome) -> dict:
         "best": candidate_dict(o.winner),  # the simplified winner (what --synth-accept stores)
         "raw_best": candidate_dict(o.raw_best),  # the search's best score before simplification
         "baselines": {trace: {name: r.as_dict() for name, r in res.items()} for trace, res in o.baselines.items()},
-        "baseline_timeouts": baseline_timeouts(o),
+        "baseline_timeouts": o.context.plugin.timeouts(o.baselines),
         "rounds_log": [{"round": r.round, "best_score": r.best_score, "pass_rate": r.pass_rate, "seconds": r.seconds,
                         "candidates": r.candidates} for r in o.rounds],
         "settings": o.settings,
-        "stop_reason": o.stop_reason,
+        "stop_reason": o.stop.reason if o.stop else None,
+        "stop_kind": str(o.stop.kind) if o.stop else None,
         "check_pass_rates": check_pass_rates(o.candidates),
-        "cascade": cascade_block(o.candidates),
+        "cascade": cascade_block(o.candidates, o.context.plugin.cascade),
         "candidates": o.candidates,
         **({"llm": o.llm} if o.llm is not None else {}),
     }
 
 
-def baseline_timeouts(o: SearchOutcome) -> dict[str, list[str]]:
-    """Per workload, the baselines that did not finish in time (left out of ``baselines``)."""
-    if o.context.domain != "cache":
-        return {}
-    from ..cache.baselines import default_policies
-
-    return {w: missing for w, res in o.baselines.items() if (missing := [p for p in default_policies() if p not in res])}
-
-
-def cascade_block(candidates: list[dict]) -> dict | None:
+def cascade_block(candidates: list[dict], settings: dict | None = None) -> dict | None:
     """How the cascade went: candidates screened on the sample, scored in full, and how well the
     sample's score ranks candidates (Spearman, over those that have both), overall and in the top 10%."""
     pairs = []
     for c in candidates:
         proxy = mean_proxy(c["metrics"])
-        if c["status"] == "evaluated" and proxy is not None:
+        if c["status"] == Status.EVALUATED and proxy is not None:
             pairs.append((proxy, c["score"]))
-    screened = sum(c["status"] == "screened" for c in candidates)
+    screened = sum(c["status"] == Status.SCREENED for c in candidates)
     if not pairs and not screened:
         return None
     pairs.sort(key=lambda p: p[1])
     top = pairs[:max(3, len(pairs) // 10)]
-    from ..cache.evaluator import CASCADE
-
-    return {**CASCADE, "screened": screened, "scored_in_full": len(pairs),
+    return {**(settings or {}), "screened": screened, "scored_in_full": len(pairs),
             "spearman": spearman(pairs), "spearman_top10pct": spearman(top)}
 
 

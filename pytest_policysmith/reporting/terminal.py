@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from ..generators.simplify import body_size
-from .summary import baseline_timeouts
 from ..search.loop import SearchOutcome
 
 
 def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
     lines = [f"policysmith run {o.run_id}: {o.evaluated} evaluated, " + (f"{o.screened} screened, " if o.screened else "")
              + f"{o.failed} rejected, {o.wall_seconds:.1f} s"]
-    if o.stop_reason:
-        lines.append(f"stopped early: {o.stop_reason}")
+    if o.stop:
+        lines.append(f"stopped early: {o.stop.reason}")
     if o.llm is not None:
         x = o.llm
         lines.append(f"llm: {x['requests']} requests ({x['cached']} cached, {x['failed_requests']} failed, "
@@ -25,18 +24,19 @@ def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
     if w is None:
         return lines + ["no candidate passed the checker"]
     metric = o.context.objective
-    for trace, missing in baseline_timeouts(o).items():
+    for trace, missing in o.context.plugin.timeouts(o.baselines).items():
         lines.append(f"{trace}: baseline{'s' if len(missing) > 1 else ''} {', '.join(missing)} did not finish within "
                      f"{o.options.baseline_timeout or 0:g} s: shown as a timeout (--synth-baseline-timeout)")
     for trace, res in o.baselines.items():
-        ours = w.metrics[trace][metric]
-        belady = res.get("Belady")
+        ours = (w.metrics or {})[trace][metric]
+        refs = [r for r in res.values() if r.reference]
         lines.append(f"{trace}: winner {w.id} {metric} {ours:.6f}"
-                     + (f", Belady {getattr(belady, metric):.6f} (gap {ours - getattr(belady, metric):+.6f})" if belady else ""))
+                     + "".join(f", {r.policy} {getattr(r, metric):.6f} (gap {ours - getattr(r, metric):+.6f})"
+                               for r in refs))
         if verbosity < 0:
             continue
         rows = sorted(res.values(), key=lambda r: getattr(r, metric))
-        shown = rows if verbosity > 0 else [r for r in rows if r.paper or r.policy == "Belady" or getattr(r, metric) < ours * 1.05]
+        shown = rows if verbosity > 0 else [r for r in rows if r.paper or r.reference or getattr(r, metric) < ours * 1.05]
         lines.append(f"  {'policy':<12} {metric:>18}  vs winner")
         for r in shown:
             v = getattr(r, metric)

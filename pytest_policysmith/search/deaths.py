@@ -1,7 +1,7 @@
 """A process that dies mid-round: which slot it was running, and why it died.
 
 With xdist, the inner session runs with ``--max-worker-restart 0``, so a worker's death
-ends it and xdist's crash report names the slot. Without workers the inner session runs
+ends it and xdist's ``pytest_handlecrashitem`` names the slot. Without workers the inner session runs
 the slots itself; it keeps the slot in flight in a file (:class:`InFlight`), which the
 controller reads when the session dies by a signal. Either way the controller starts a
 fresh session (``loop.py``) in which the slot runs again. A slot whose process dies twice
@@ -15,10 +15,9 @@ import signal
 import subprocess
 from pathlib import Path
 
-import pytest
 
+from ..outcomes import Status
 from ..storage.archive import Archive
-
 from .schedule import slot_scope
 from .spec import parse_slot
 
@@ -26,20 +25,11 @@ DEATHS_ALLOWED = 2  # the first death is retried once; the second settles the ca
 INNER = "inner"  # the crashes table's name for a worker-less inner session
 
 
-def crashed_slot(report: pytest.TestReport) -> str | None:
-    """The slot of xdist's crash report (``when == "???"``), or None for any other report."""
-    if report.when != "???":
-        return None
-    slot = slot_scope(report.nodeid)
-    try:
-        parse_slot(slot)
-    except ValueError:
-        return None
-    return slot
-
-
 def death_reason(worker) -> str:
-    """How the worker process ended, e.g. "killed by signal 9 (SIGKILL)", as far as it can be known."""
+    """How the worker process ended, e.g. "killed by signal 9 (SIGKILL)", as far as it can be known.
+
+    xdist has no public way to a worker's exit status, so this reads execnet's popen gateway
+    (``gateway._io.popen``); tests/test_contracts.py pins it for the xdist/execnet versions allowed."""
     popen = getattr(getattr(getattr(worker, "gateway", None), "_io", None), "popen", None)
     if popen is None:
         return "the connection to it was lost"  # a remote gateway (--tx socket=/ssh=)
@@ -76,8 +66,8 @@ def blame(archive: Archive, run_id: str, worker: str | None, cid: str) -> bool:
     True when it was settled (the caller may then move the run on)."""
     deaths, reason = archive.blame_crash(run_id, worker, cid)
     row = archive.candidate(run_id, cid)
-    if deaths >= DEATHS_ALLOWED and row is not None and row.status == "pending":
-        archive.record_evaluation(run_id, cid, "error", None, None, give_up_text(deaths, reason), 0.0, 0.0)
+    if deaths >= DEATHS_ALLOWED and row is not None and row.status == Status.PENDING:
+        archive.record_evaluation(run_id, cid, Status.ERROR, None, None, give_up_text(deaths, reason), 0.0, 0.0)
         return True
     return False
 

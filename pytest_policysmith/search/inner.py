@@ -12,54 +12,77 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ..cache.simulator import SimulationError
-from ..checking.candidate import Candidate
+from ..checking.candidate import Candidate, make_candidate
 from ..checking.feedback import feedback_from_report, trim
+from ..context import Context
+from ..errors import EvaluationError
+from ..outcomes import Status
 from ..storage.archive import Archive
-from .deaths import blame, crashed_slot, death_reason, worker_name
+from .deaths import blame, death_reason, worker_name
+from .schedule import slot_scope
 from .spec import InnerSpec, parse_slot
 from .stepper import Stepper
 
 CID = "policysmith_cid"
 RULE = "policysmith_rule"
 EVAL = "policysmith_evaluation"
-FAILED_HERE: set[str] = set()  # candidates that failed a rule in this process
+DEFERRED = "policysmith_deferred"  # an evaluation left for the controller's next session
 POLL = (0.002, 0.05)  # first and longest wait between looks at the archive
-NEXT_SESSION = "a worker died in this session; this slot runs in the controller's next one"
+
+
+@dataclass(frozen=True)
+class Unready:
+    """Why a slot has no candidate to test here (the test skips with ``reason``)."""
+
+    reason: str
+    deferred: bool = False  # a worker died: the slot must stay pending for the next session
+
+
+NEXT_SESSION = Unready("a worker died in this session; this slot runs in the controller's next one", deferred=True)
 
 
 class SlotSource:
-    """A worker's view of the slots: waits until a slot's round exists, then builds its Candidate."""
+    """A process's view of the slots: waits until a slot's round exists, then builds its Candidate."""
 
-    def __init__(self, spec: InnerSpec, template, ctx):
-        self.spec, self.template, self.ctx = spec, template, ctx
+    def __init__(self, spec: InnerSpec, template_for: Any):
+        self.spec, self.template_for = spec, template_for
         self._archive: Archive | None = None
-        self._cache: dict[str, Candidate | str] = {}
+        self._cache: dict[str, Candidate | Unready] = {}
         self._ppid = os.getppid()
+        self.failed_here: set[str] = set()  # candidates that failed a rule in this process
 
-    def get(self, slot: str) -> Candidate:
+    def ids(self, ctx: Context) -> list[str]:
+        return self.spec.slots()
+
+    def get(self, slot: str, ctx: Context) -> Candidate:
         """The slot's candidate; skips the test when the slot is empty or already settled."""
-        if slot not in self._cache:
-            self._cache[slot] = self._load(slot)
-        got = self._cache[slot]
-        if isinstance(got, str):
-            pytest.skip(got)
+        got = self.lookup(slot, ctx)
+        if isinstance(got, Unready):
+            pytest.skip(got.reason)
         return got
+
+    def lookup(self, slot: str, ctx: Context) -> Candidate | Unready:
+        if slot not in self._cache:
+            self._cache[slot] = self._load(slot, ctx)
+        return self._cache[slot]
 
     @property
     def archive(self) -> Archive:
         if self._archive is None:
-            self._archive = Archive(self.spec.archive)
+            self._archive = Archive(Path(self.spec.archive))
         return self._archive
 
     def screen(self, slot: str) -> float | None:
         """The cascade bar of the slot's round (set when the round was made)."""
         return self.archive.screen(self.spec.run_id, parse_slot(slot)[0])
 
-    def _load(self, slot: str) -> Candidate | str:
+    def _load(self, slot: str, ctx: Context) -> Candidate | Unready:
         round_no, idx, attempt = parse_slot(slot)
         wait = POLL[0]
         while self.archive.generated(self.spec.run_id, round_no, attempt) is None:
@@ -67,7 +90,7 @@ class SlotSource:
                 os._exit(3)  # the session that fed us is gone
             status = (self.archive.run(self.spec.run_id) or {}).get("status")
             if status not in ("running", None):
-                return f"the run is {status}"
+                return Unready(f"the run is {status}")
             if len(self.archive.crashes(self.spec.run_id)) > self.spec.deaths_before:
                 # This session is ending, and the round may wait on the dead worker's slot.
                 return NEXT_SESSION
@@ -75,29 +98,33 @@ class SlotSource:
             wait = min(wait * 2, POLL[1])
         row = self.archive.candidate_at(self.spec.run_id, round_no, idx, attempt)
         if row is None:
-            return ("no repair needed in this slot" if attempt else
-                    "empty slot: the generator proposed fewer candidates this round")
-        if row.status != "pending":
-            return f"already {row.status}"
-        return Candidate(row.id, row.source, self.template, self.ctx, row.origin)
+            return Unready("no repair needed in this slot" if attempt else
+                           "empty slot: the generator proposed fewer candidates this round")
+        if row.status != Status.PENDING:
+            return Unready(f"already {row.status}")
+        return make_candidate(ctx, id=row.id, source=row.source, template=self.template_for(ctx), origin=row.origin)
 
 
 class EvaluationItem(pytest.Item):
-    def __init__(self, *, cid: str, ps_session, **kw):
+    def __init__(self, *, cid: str, ps_session, slots: SlotSource, **kw):
         super().__init__(**kw)
         self.cid = cid
-        self.ps_session = ps_session
+        self.ps_session, self.slots = ps_session, slots
         self.user_properties += [(CID, cid), (RULE, "evaluate")]
 
     def runtest(self) -> None:
         ps = self.ps_session
-        cand = ps.slot_candidate(self.cid, self.path)
-        if self.cid in FAILED_HERE:
+        cand = self.slots.lookup(self.cid, ps.context_for(self.path))
+        if isinstance(cand, Unready):
+            if cand.deferred:
+                self.user_properties.append((DEFERRED, True))
+            pytest.skip(cand.reason)
+        if self.cid in self.slots.failed_here:
             pytest.skip("the checker rejected this candidate")
         t0 = time.perf_counter()
         try:
-            ev = ps.evaluation(cand, ps.slot_screen(self.cid))
-        except SimulationError as exc:
+            ev = ps.evaluation(cand, self.slots.screen(self.cid))
+        except EvaluationError as exc:
             raise AssertionError(f"evaluation failed: {exc.reason}") from None
         self.user_properties.append((EVAL, json.dumps({**ev.as_dict(), "seconds": time.perf_counter() - t0})))
 
@@ -108,25 +135,26 @@ class EvaluationItem(pytest.Item):
         return str(excinfo.value)
 
 
-def add_evaluation_items(session: pytest.Session, items: list[pytest.Item], slots: list[str], ps_session) -> None:
+def add_evaluation_items(session: pytest.Session, items: list[pytest.Item], source: SlotSource, ps_session) -> None:
     """Tag rule items, add one evaluation per slot, and order the items slot by slot."""
+    slots = source.spec.slots()
     order = {s: k for k, s in enumerate(slots)}
     for item in items:
         cid = getattr(getattr(item, "callspec", None), "params", {}).get("candidate")
         if cid is not None:
             item.user_properties += [(CID, cid), (RULE, getattr(item, "originalname", item.name))]
-    parent = items[0].parent if items else session
+    parent = items[0].parent if items and items[0].parent is not None else session
     for cid in slots:
         items.append(EvaluationItem.from_parent(parent, name=f"policysmith_evaluate[{cid}]", cid=cid,
-                                                ps_session=ps_session))
-    items.sort(key=lambda it: (order.get(dict(it.user_properties).get(CID), -1), isinstance(it, EvaluationItem)))
+                                                ps_session=ps_session, slots=source))
+    items.sort(key=lambda it: (order.get(str(dict(it.user_properties).get(CID)), -1), isinstance(it, EvaluationItem)))
 
 
-def note_failure(item: pytest.Item, report: pytest.TestReport) -> None:
+def note_failure(source: SlotSource, item: pytest.Item, report: pytest.TestReport) -> None:
     """Remember, in this process, that a candidate failed a rule (so its evaluation is skipped)."""
     cid = dict(item.user_properties).get(CID)
     if cid and report.failed and not isinstance(item, EvaluationItem):
-        FAILED_HERE.add(cid)
+        source.failed_here.add(str(cid))
 
 
 class Recorder:
@@ -137,16 +165,12 @@ class Recorder:
         self.deferred: set[str] = set()  # slots left for the next session (see NEXT_SESSION)
 
     def __call__(self, report: pytest.TestReport) -> None:
-        slot = crashed_slot(report)
-        if slot is not None:
-            self._blame(slot, getattr(report, "node", None))
-            return
         props = dict(report.user_properties)
-        cid, rule = props.get(CID), props.get(RULE)
-        if cid is None:
+        if props.get(CID) is None:
             return
+        cid, rule = str(props[CID]), str(props.get(RULE))
         if rule == "evaluate":
-            if report.skipped and NEXT_SESSION in str(report.longrepr):
+            if report.skipped and props.get(DEFERRED):
                 self.deferred.add(cid)  # its round may appear before teardown: it must stay pending
             self._evaluation(report, cid, props)
             if report.when == "teardown" and cid not in self.deferred:
@@ -155,7 +179,7 @@ class Recorder:
         elif report.when == "call" or report.failed:
             if report.skipped:
                 return
-            outcome = "error" if report.failed and report.when != "call" else report.outcome
+            outcome = Status.ERROR if report.failed and report.when != "call" else report.outcome
             fb = feedback_from_report(report) if report.failed else None
             self.archive.record_check(self.run_id, cid, rule, outcome, fb, report.duration)
 
@@ -166,9 +190,18 @@ class Recorder:
     def session_error(self, excinfo: pytest.ExceptionInfo) -> None:
         """xdist gave up on its workers' gateways (a worker killed while starting, a host gone): that is
         a worker death with nothing to blame, so the controller's next session tries again."""
-        if any("execnet" in str(entry.path) for entry in excinfo.traceback):
+        if excinfo.errisinstance(gateway_errors()):
             self.archive.record_crash(self.run_id, None, f"a worker could not start or was cut off "
                                                          f"({excinfo.typename}: {excinfo.value})")
+
+    def crashed(self, nodeid: str, worker) -> None:
+        """xdist's ``pytest_handlecrashitem``: a worker died while running ``nodeid``."""
+        slot = slot_scope(nodeid)
+        try:
+            parse_slot(slot)
+        except ValueError:
+            return
+        self._blame(slot, worker)
 
     def _blame(self, cid: str, worker) -> None:
         """The dead worker was running this slot: it stays pending (retried in the controller's next
@@ -179,18 +212,26 @@ class Recorder:
     def _evaluation(self, report: pytest.TestReport, cid: str, props: dict) -> None:
         if report.when != "call":
             if report.failed:
-                self.archive.record_evaluation(self.run_id, cid, "error", None, None,
+                self.archive.record_evaluation(self.run_id, cid, Status.ERROR, None, None,
                                                trim(feedback_from_report(report)), 0.0, report.duration)
             return
         if report.passed and EVAL in props:
             ev = json.loads(props[EVAL])
             if ev.get("screened"):
-                self.archive.record_evaluation(self.run_id, cid, "screened", None, ev["per_trace"],
+                self.archive.record_evaluation(self.run_id, cid, Status.SCREENED, None, ev["per_trace"],
                                                f"screened: its score on the sampled trace, {ev['proxy']:.6f}, is above "
                                                "this round's bar", 0.0, ev["seconds"])
             else:
-                self.archive.record_evaluation(self.run_id, cid, "evaluated", ev["score"], ev["per_trace"], None,
+                self.archive.record_evaluation(self.run_id, cid, Status.EVALUATED, ev["score"], ev["per_trace"], None,
                                                0.0, ev["seconds"])
         elif report.failed:
-            self.archive.record_evaluation(self.run_id, cid, "error", None, None,
+            self.archive.record_evaluation(self.run_id, cid, Status.ERROR, None, None,
                                            feedback_from_report(report), 0.0, report.duration)
+
+
+def gateway_errors() -> tuple[type[BaseException], ...]:
+    """What execnet raises when a worker's gateway dies or cannot start: EOF on its channel, or
+    ``OSError("cannot send (already closed?)")`` when the worker's end is gone."""
+    import execnet
+
+    return (EOFError, OSError, execnet.HostNotFound, execnet.RemoteError, execnet.DataFormatError)

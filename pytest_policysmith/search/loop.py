@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import Callable
 
 from .. import __version__
-from .. import domains
 from ..context import Context
-from ..errors import ArchiveWriteError, UsageError
+from ..errors import ArchiveWriteError, SearchError, UsageError
 from ..generators.simplify import POOL, TOLERANCE, incumbent
-from ..generators.base import Parent
 from ..reporting.llm import llm_block
-from ..storage.archive import PASSED, Archive, CandidateRow, RoundRow
+from ..outcomes import PASSED, REJECTED, Status, Stop
+from ..storage.archive import Archive, CandidateRow, RoundRow
 from ..templates import Template
 from .deaths import INNER, InFlight, blame, signal_text
 from .driver import run_inner
 from .spec import InnerSpec
+from .stepper import parent_of
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,6 @@ class SearchOptions:
 MAX_BLAMELESS_DEATHS = 3  # worker deaths with no slot to blame before a run stops (a sick host)
 
 
-class SearchError(Exception):
-    """The search could not finish; the message says what is kept and how to resume."""
-
-
 @dataclass
 class SearchOutcome:
     run_id: str
@@ -68,7 +64,7 @@ class SearchOutcome:
     failed: int
     wall_seconds: float
     settings: dict = field(default_factory=dict)
-    stop_reason: str | None = None
+    stop: Stop | None = None
     llm: dict | None = None
     candidates: list[dict] = field(default_factory=list)  # every candidate: checks, status, metrics
     raw_best: CandidateRow | None = None  # the best score the search found, before simplification
@@ -93,11 +89,11 @@ def run_settings(ctx: Context, template: Template, opts: SearchOptions, workload
 
 def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Callable[[str], None]) -> SearchOutcome:
     t0 = time.perf_counter()
-    workloads = domains.workloads(ctx, opts.traces_dirs)
+    workloads = ctx.plugin.workloads(ctx, opts.traces_dirs)
     archive = Archive(opts.archive)
     settings = run_settings(ctx, template, opts, workloads)
     run_id = _open_run(archive, ctx, settings, opts, say)
-    baselines = domains.baselines(ctx, template, opts.traces_dirs, timeout=opts.baseline_timeout)
+    baselines = ctx.plugin.baselines(ctx, template, opts.traces_dirs, timeout=opts.baseline_timeout)
     best_base = _best_baseline_score(ctx, baselines)
     caps = tuple(_baseline_scores(ctx, baselines).values())
     try:
@@ -111,11 +107,11 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     raw_best, winner = pick_winner(archive, run_id, opts.rounds, caps)
     outcome = SearchOutcome(
         run_id, ctx, opts, winner, archive.rounds(run_id), baselines,
-        evaluated=sum(r.status == "evaluated" for r in all_rows),
+        evaluated=sum(r.status == Status.EVALUATED for r in all_rows),
         passed=sum(r.status in PASSED for r in all_rows),
-        failed=sum(r.status in ("failed", "error") for r in all_rows),
+        failed=sum(r.status in REJECTED for r in all_rows),
         wall_seconds=time.perf_counter() - t0, settings=settings,
-        stop_reason=(archive.run(run_id) or {}).get("stop_reason"),
+        stop=(archive.run(run_id) or {}).get("stop"),
         llm=llm_block(archive.llm_totals(run_id), all_rows, opts.repairs) if opts.generator == "openai" else None,
         candidates=[_candidate_record(archive, run_id, r) for r in all_rows],
         raw_best=raw_best,
@@ -132,7 +128,7 @@ def pick_winner(archive: Archive, run_id: str, search_rounds: int,
     if not rows:
         return None, None
     raw = next((r for r in rows if r.round <= search_rounds), rows[0])
-    chosen = incumbent([Parent(r.id, r.source, r.score, r.round) for r in rows], search_rounds, caps=caps)
+    chosen = incumbent([parent_of(r) for r in rows], search_rounds, caps=caps)
     return raw, next((r for r in rows if chosen is not None and r.id == chosen.id), raw)
 
 
@@ -153,11 +149,11 @@ def _run_sessions(archive: Archive, run_id: str, template: Template, opts: Searc
         if spec.inflight:
             _blame_inner_death(archive, run_id, InFlight(spec.inflight).slot(), res.returncode)
         missing = [r for r, *_ in spec.rounds if r not in {x.round for x in archive.rounds(run_id)}]
-        stop_reason = (archive.run(run_id) or {}).get("stop_reason")
+        stop = (archive.run(run_id) or {}).get("stop")
         if not missing:
             return
-        if stop_reason:
-            say(f"policysmith: stopped before round {missing[0]}: {stop_reason}; everything done so far is kept")
+        if stop:
+            say(f"policysmith: stopped before round {missing[0]}: {stop.reason}; everything done so far is kept")
             return
         deaths = archive.crashes(run_id)[spec.deaths_before:]
         blameless += sum(cid is None for cid, _, _ in deaths)
@@ -184,7 +180,7 @@ def _death_line(archive: Archive, run_id: str, cid: str | None, worker: str | No
         who = f"worker {worker} died between slots" if worker else "the inner session lost a worker"
         return f"{who} ({reason}); carrying on in a fresh session"
     row = archive.candidate(run_id, cid)
-    fate = ("retrying it once in a fresh session" if row is not None and row.status == "pending" else
+    fate = ("retrying it once in a fresh session" if row is not None and row.status == Status.PENDING else
             "second death, so it is marked an error; the run carries on in a fresh session")
     who = "the inner session" if worker == INNER else f"worker {worker or '?'}"
     return f"{who} died while running {cid} ({reason}); {fate}"
@@ -193,7 +189,7 @@ def _death_line(archive: Archive, run_id: str, cid: str | None, worker: str | No
 def _kept(archive: Archive, run_id: str) -> str:
     """What a stopped run has safely in the archive (read-only: works on a full disk)."""
     rounds = [r.round for r in archive.rounds(run_id)]
-    settled = sum(r.status != "pending" for r in archive.candidates(run_id))
+    settled = sum(r.status != Status.PENDING for r in archive.candidates(run_id))
     done = f"rounds {rounds[0]}-{rounds[-1]}" if rounds else "no finished round"
     return f"Kept in the archive: {done}, {settled} settled candidates."
 
@@ -212,7 +208,7 @@ def _open_run(archive: Archive, ctx: Context, settings: dict, opts: SearchOption
         return archive.create_run(ctx.name, settings, os.getpid())
     run_id = archive.latest_run(ctx.name) if opts.resume == "latest" else opts.resume
     run = archive.run(run_id) if run_id else None
-    if run is None:
+    if run is None or run_id is None:
         raise UsageError(f"--synth-resume: no run {opts.resume!r} for context {ctx.name} in {archive.path}")
     owner = run.get("owner_pid")
     if run["status"] == "running" and owner and owner != os.getpid() and os.path.exists(f"/proc/{owner}"):
@@ -246,7 +242,8 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
         rounds.append((r, slots, 1 if r == 0 or r > opts.rounds else 1 + opts.repairs))
     return InnerSpec(run_id, str(archive.path), [str(d) for d in opts.traces_dirs], rounds, opts.generator,
                      opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options),
-                     search_rounds=opts.rounds, simplify_caps=list(caps), deaths_before=len(archive.crashes(run_id)), inflight=_inflight_path(archive, run_id, opts))
+                     search_rounds=opts.rounds, simplify_caps=list(caps), deaths_before=len(archive.crashes(run_id)),
+                     inflight=_inflight_path(archive, run_id, opts))
 
 
 def _inflight_path(archive: Archive, run_id: str, opts: SearchOptions) -> str | None:
@@ -257,15 +254,17 @@ def _inflight_path(archive: Archive, run_id: str, opts: SearchOptions) -> str | 
 
 
 def _baseline_scores(ctx: Context, baselines: dict[str, dict]) -> dict[str, float]:
-    """Every non-oracle baseline's score (mean objective over the workloads)."""
-    names = [p for p in next(iter(baselines.values())) if p != "Belady"]
+    """Every contender's score (mean objective over the workloads; references such as Belady's
+    oracle are bounds, not contenders)."""
+    first = next(iter(baselines.values()))
+    names = [p for p, r in first.items() if not r.reference]
     return {p: sum(getattr(b[p], ctx.objective) for b in baselines.values()) / len(baselines) for p in names}
 
 
 def _best_baseline_score(ctx: Context, baselines: dict[str, dict]) -> tuple[str, float]:
-    """The best non-oracle baseline by the context's score (mean objective over traces)."""
+    """The best contender by the context's score (mean objective over the workloads)."""
     scores = _baseline_scores(ctx, baselines)
-    best = min(scores, key=scores.get)
+    best = min(scores, key=lambda name: scores[name])
     return best, scores[best]
 
 

@@ -17,7 +17,8 @@ from ..generators import make_generator
 from ..generators.base import Failure, Parent, Proposal
 from ..generators.expr import normalized_hash
 from ..generators.simplify import POOL, Simplifier
-from ..storage.archive import PASSED, Archive, CandidateRow, NewCandidate, RoundRow
+from ..outcomes import PASSED, REJECTED, Status, Stop, StopKind
+from ..storage.archive import Archive, CandidateRow, NewCandidate, RoundRow
 from ..templates import Template
 from .spec import InnerSpec, slot_id
 
@@ -34,6 +35,12 @@ def feedback_text(failures: list[tuple[str, str | None]]) -> str:
     return "\n\n".join(f"{', '.join(rules)}: {fb}" for fb, rules in groups.items())
 
 
+def parent_of(row: CandidateRow) -> Parent:
+    """A scored candidate as a generator sees it."""
+    assert row.score is not None, f"{row.id} has no score to offer it as a parent with"
+    return Parent(row.id, row.source, row.score, row.round, row.idx)
+
+
 def mean_proxy(metrics: dict | None) -> float | None:
     """A candidate's mean cheap (sample) score over its workloads, if every one has one."""
     values = [m.get("proxy") for m in (metrics or {}).values()]
@@ -47,21 +54,22 @@ class Stepper:
         self.generator = make_generator(spec.generator, template, spec.seed, spec.model, archive=archive,
                                         run_id=spec.run_id, **(spec.generator_options or {}))
         self.started = time.time()
-        self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")), tuple(spec.simplify_caps or ()))
+        self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")),
+                                     tuple(spec.simplify_caps or ()))
 
     def settle(self, cid: str) -> None:
         """A candidate whose items are all done: failed rules make it ``failed``, no verdict ``error``."""
         row = self.archive.candidate(self.run_id, cid)
-        if row is None or row.status != "pending":
+        if row is None or row.status != Status.PENDING:
             return
         checks = self.archive.checks(self.run_id, cid)
-        failures = [(rule, fb) for rule, outcome, fb, _ in checks if outcome in ("failed", "error")]
+        failures = [(rule, fb) for rule, outcome, fb, _ in checks if outcome in REJECTED]
         secs = sum(s or 0.0 for *_, s in checks)
         if failures:
             text = feedback_text(failures)
-            self.archive.record_evaluation(self.run_id, cid, "failed", None, None, text, secs, 0.0)
+            self.archive.record_evaluation(self.run_id, cid, Status.FAILED, None, None, text, secs, 0.0)
         else:
-            self.archive.record_evaluation(self.run_id, cid, "error", None, None,
+            self.archive.record_evaluation(self.run_id, cid, Status.ERROR, None, None,
                                            "no verdict: the inner session ended without evaluating it", secs, 0.0)
 
     def advance(self, generate: bool = True) -> None:
@@ -70,7 +78,7 @@ class Stepper:
         for round_no, _, attempts in self.spec.rounds:
             if round_no in finished:
                 continue
-            first_gen = None
+            first_gen: tuple[int, float] | None = None
             for attempt in range(attempts):
                 gen = self.archive.generated(self.run_id, round_no, attempt)
                 if gen is None:
@@ -78,16 +86,18 @@ class Stepper:
                         return
                     gen = self.archive.generated(self.run_id, round_no, attempt)
                 first_gen = first_gen or gen
-                if any(r.status == "pending" for r in self.archive.candidates(self.run_id, round_no)):
+                if any(r.status == Status.PENDING for r in self.archive.candidates(self.run_id, round_no)):
                     return
             rows = self.archive.candidates(self.run_id, round_no)
+            assert first_gen is not None  # every round has a first level, generated above
             secs = time.time() - max(first_gen[1], self.started)
             self.archive.finish_round(self.run_id, self._stats(round_no, rows, secs))
             if round_no == 0 and rows and not any(r.status in PASSED for r in rows):
                 # Nothing to breed from: the context's tests reject every seed. Say so, and stop.
                 first = next((r for r in rows if r.feedback), rows[0])
-                self.archive.stop_run(self.run_id, f"no seed passed the context's checker, so there is nothing to "
-                                                   f"search from; e.g. {first.origin}: {(first.feedback or '')[:600]}")
+                self.archive.stop_run(self.run_id, Stop(StopKind.NO_SEED, (
+                    f"no seed passed the context's checker, so there is nothing to search from; "
+                    f"e.g. {first.origin}: {(first.feedback or '')[:600]}")))
                 return
 
     def finish(self) -> None:
@@ -97,7 +107,7 @@ class Stepper:
 
     def _generate(self, round_no: int, attempt: int) -> bool:
         """Store the round (attempt 0) or its repair level; False when the generator has stopped."""
-        if self.generator.stop_reason:
+        if self.generator.stop:
             self._stop()
             return False
         if (self.archive.run(self.run_id) or {}).get("status") != "running":
@@ -106,7 +116,7 @@ class Stepper:
             rows = self._new_round(round_no)
         else:
             rows = self._repairs(round_no, attempt)
-        if round_no > 0 and attempt == 0 and not rows and self.generator.stop_reason:
+        if round_no > 0 and attempt == 0 and not rows and self.generator.stop:
             self._stop()
             return False
         self.archive.add_round(self.run_id, round_no, rows, attempt, self._screen(round_no) if attempt == 0 else None)
@@ -120,14 +130,15 @@ class Stepper:
         if round_no > self.spec.search_rounds:
             return None
         top = [mean_proxy(r.metrics) for r in self.archive.top(self.run_id, SCREEN_TOP)] if round_no > 0 else []
-        if len(top) < SCREEN_TOP or any(p is None for p in top):
+        scores = [p for p in top if p is not None]
+        if len(scores) < SCREEN_TOP:
             return math.inf
-        return max(top) * (1 + SCREEN_MARGIN)
+        return max(scores) * (1 + SCREEN_MARGIN)
 
     def _stop(self) -> None:
         run = self.archive.run(self.run_id) or {}
         if run.get("status") == "running":
-            self.archive.stop_run(self.run_id, self.generator.stop_reason or "the generator stopped")
+            self.archive.stop_run(self.run_id, self.generator.stop or Stop(StopKind.GENERATOR, "the generator stopped"))
 
     def _new_round(self, round_no: int) -> list[NewCandidate]:
         if round_no == 0:
@@ -136,7 +147,7 @@ class Stepper:
         else:
             simplify = round_no > self.spec.search_rounds
             pool = POOL if simplify else max(self.spec.parents, getattr(self.generator, "pool", 0))
-            parents = [Parent(r.id, r.source, r.score, r.round, r.idx) for r in self.archive.top(self.run_id, pool)]
+            parents = [parent_of(r) for r in self.archive.top(self.run_id, pool)]
             if simplify:
                 proposals = self.simplifier.propose(parents, self.spec.candidates,
                                                     self.archive.hashes(self.run_id, scored_only=True))
@@ -150,7 +161,7 @@ class Stepper:
     def _repairs(self, round_no: int, attempt: int) -> list[NewCandidate]:
         failed = [Failure(r.id, r.idx, r.source, r.feedback or "", r.meta)
                   for r in self.archive.candidates(self.run_id, round_no)
-                  if r.attempt == attempt - 1 and r.status == "failed"]
+                  if r.attempt == attempt - 1 and r.status == Status.FAILED]
         if not failed:
             return []
         proposals = self.generator.repair(round_no, attempt, failed)
@@ -158,12 +169,12 @@ class Stepper:
 
     @staticmethod
     def _row(round_no: int, idx: int, attempt: int, p: Proposal, gen_name: str) -> NewCandidate:
-        status = "failed" if p.error else "pending"
+        status = Status.FAILED if p.error else Status.PENDING
         return NewCandidate(slot_id(round_no, idx, attempt), idx, normalized_hash(p.source), p.source, p.parent_ids,
                             p.origin, gen_name, status, p.error, p.meta or None)
 
     def _stats(self, round_no: int, rows: list[CandidateRow], secs: float) -> RoundRow:
-        done = [r for r in rows if r.status != "pending"]
+        done = [r for r in rows if r.status != Status.PENDING]
         passed = [r for r in done if r.status in PASSED]
         top = self.archive.top(self.run_id, 1)
         return RoundRow(round_no, top[0].score if top else None, len(passed) / len(done) if done else 0.0, secs,

@@ -13,17 +13,17 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import ArchiveWriteError, UsageError
+from ..outcomes import Status, Stop, StopKind
 
-PASSED = ("evaluated", "screened")  # statuses of candidates the CHECKER accepted
 BUSY_SECONDS = 30  # how long a write waits for another process's transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, context TEXT NOT NULL, started REAL NOT NULL, finished REAL,
-    status TEXT NOT NULL, settings TEXT NOT NULL, owner_pid INTEGER, stop_reason TEXT
+    status TEXT NOT NULL, settings TEXT NOT NULL, owner_pid INTEGER, stop_reason TEXT, stop_kind TEXT
 );
 CREATE TABLE IF NOT EXISTS candidates (
     run_id TEXT NOT NULL, id TEXT NOT NULL, round INTEGER NOT NULL, idx INTEGER NOT NULL,
@@ -87,7 +87,7 @@ class NewCandidate:
     parents: tuple[str, ...]
     origin: str
     generator: str
-    status: str = "pending"  # "failed" for a reply that held no usable code
+    status: str = Status.PENDING  # FAILED for a reply that held no usable code
     feedback: str | None = None
     meta: dict[str, Any] | None = None
 
@@ -147,7 +147,7 @@ class Archive:
 
     def _migrate(self) -> None:
         """Add columns that archives written by earlier versions lack."""
-        for table, col, decl in (("runs", "stop_reason", "TEXT"),
+        for table, col, decl in (("runs", "stop_reason", "TEXT"), ("runs", "stop_kind", "TEXT"),
                                  ("candidates", "attempt", "INTEGER NOT NULL DEFAULT 0"),
                                  ("candidates", "meta", "TEXT"), ("generated", "screen", "REAL"),
                                  ("llm_requests", "attempts", "INTEGER NOT NULL DEFAULT 1"),
@@ -183,26 +183,29 @@ class Archive:
         return run_id
 
     def run(self, run_id: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT id, context, started, finished, status, settings, owner_pid, stop_reason"
-                              " FROM runs WHERE id=?", (run_id,)).fetchone()
+        row = self.db.execute("SELECT id, context, started, finished, status, settings, owner_pid, stop_reason,"
+                              " stop_kind FROM runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
             return None
+        stop = Stop(StopKind(row[8] or StopKind.GENERATOR), row[7]) if row[7] else None
         return {"id": row[0], "context": row[1], "started": row[2], "finished": row[3], "status": row[4],
-                "settings": json.loads(row[5]), "owner_pid": row[6], "stop_reason": row[7]}
+                "settings": json.loads(row[5]), "owner_pid": row[6], "stop": stop}
 
     def latest_run(self, context: str) -> str | None:
         row = self.db.execute("SELECT id FROM runs WHERE context=? ORDER BY started DESC LIMIT 1", (context,)).fetchone()
         return row[0] if row else None
 
-    def stop_run(self, run_id: str, reason: str) -> None:
+    def stop_run(self, run_id: str, stop: Stop) -> None:
         """The run stops early on purpose (budget, unreachable LLM); waiting workers give up."""
-        self._tx("UPDATE runs SET status='stopping', stop_reason=? WHERE id=?", (reason, run_id))
+        self._tx("UPDATE runs SET status='stopping', stop_reason=?, stop_kind=? WHERE id=?",
+                 (stop.reason, str(stop.kind), run_id))
 
     def set_run_status(self, run_id: str, status: str, pid: int | None = None) -> None:
         finished = time.time() if status in ("finished", "failed") else None
         self._tx("UPDATE runs SET status=?, finished=?, owner_pid=COALESCE(?, owner_pid),"
-                 " stop_reason=CASE WHEN ?='running' THEN NULL ELSE stop_reason END WHERE id=?",
-                 (status, finished, pid, status, run_id))
+                 " stop_reason=CASE WHEN ?='running' THEN NULL ELSE stop_reason END,"
+                 " stop_kind=CASE WHEN ?='running' THEN NULL ELSE stop_kind END WHERE id=?",
+                 (status, finished, pid, status, status, run_id))
 
     # -- candidates ---------------------------------------------------------------------
     def add_round(self, run_id: str, round_no: int, rows: list[NewCandidate], attempt: int = 0,
@@ -337,6 +340,3 @@ class Archive:
         return [RoundRow(*r) for r in self.db.execute(
             "SELECT round, best_score, pass_rate, seconds, candidates FROM rounds WHERE run_id=? ORDER BY round",
             (run_id,))]
-
-    def iter_runs(self) -> Iterator[tuple[str, str, str]]:
-        yield from self.db.execute("SELECT id, context, status FROM runs ORDER BY started")

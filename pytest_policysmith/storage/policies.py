@@ -22,9 +22,6 @@ class StoredPolicy:
     source: str
     meta: dict[str, Any]
 
-    def recorded(self, trace: str) -> dict[str, Any] | None:
-        return self.meta.get("metrics", {}).get(trace)
-
 
 def load_policies(folder: Path) -> list[StoredPolicy]:
     out = []

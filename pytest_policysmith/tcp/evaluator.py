@@ -20,9 +20,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Iterator
 
-from ..cache.evaluator import Evaluation
 from ..compile import Binary, compile_bpf
 from ..context import Context
+from ..domain import Evaluation
 from . import bpf
 from .link import Link, LinkSpec
 
@@ -43,6 +43,7 @@ class FlowResult:
     retransmit_rate: float
     tcp_cost: float
     paper: bool = True  # shown in the summary table
+    reference: bool = False  # a controller is never a bound
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -61,7 +62,7 @@ def flow_result(policy: str, raw: dict, spec: LinkSpec) -> FlowResult:
 
 
 def link_spec(ctx: Context) -> LinkSpec:
-    return LinkSpec(**ctx.link)
+    return LinkSpec(**ctx.settings.link)
 
 
 def link_sha256(spec: LinkSpec) -> str:

@@ -110,8 +110,8 @@ class Link:
         _ns(self.relay_ns, "tc", "qdisc", "add", "dev", "r1", "root", "tbf", "rate", rate, "burst", "16kb",
             "limit", str(self.spec.queue_bytes))
         relay = self.start(self.relay_ns, "pytest_policysmith.tcp.relay", "r0", "r1", str(self.spec.delay_ms))
-        if relay.stdout.readline().strip() != "ready":
-            raise LinkError(f"the delay relay did not start: {relay.stderr.read()[-500:]}")
+        if _first_line(relay) != "ready":
+            raise LinkError(f"the delay relay did not start: {_stderr_tail(relay)}")
 
     def start(self, ns: str, module: str, *args: str) -> subprocess.Popen:
         proc = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-m", module, *args],
@@ -124,8 +124,8 @@ class Link:
         """Run one flow with congestion control ``cc``; return the sender's measurements."""
         port = 5201 + next(_counter) % 20000
         rx = self.start(self.receiver, "pytest_policysmith.tcp.flow", "recv", str(port))
-        if rx.stdout.readline().strip() != "ready":
-            raise LinkError(f"the receiver did not start: {rx.stderr.read()[-500:]}")
+        if _first_line(rx) != "ready":
+            raise LinkError(f"the receiver did not start: {_stderr_tail(rx)}")
         tx = self.start(self.sender, "pytest_policysmith.tcp.flow", "send", RECEIVER_IP, str(port), cc,
                         str(self.spec.seconds))
         try:
@@ -181,3 +181,13 @@ def _kill_ns_processes(ns: str) -> None:
         except (OSError, ValueError):
             pass
     time.sleep(0.05)
+
+
+def _first_line(proc: subprocess.Popen) -> str:
+    assert proc.stdout is not None, "started with stdout=PIPE"
+    return proc.stdout.readline().strip()
+
+
+def _stderr_tail(proc: subprocess.Popen) -> str:
+    assert proc.stderr is not None, "started with stderr=PIPE"
+    return proc.stderr.read()[-500:]

@@ -47,7 +47,7 @@ def main(if_a: str, if_b: str, delay_ms: float) -> None:
             name = key.data
             while True:
                 try:
-                    frame, addr = key.fileobj.recvfrom(65536)
+                    frame, addr = socks[name].recvfrom(65536)
                 except BlockingIOError:
                     break
                 if addr[2] == PACKET_OUTGOING:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from .compute import Workload, run_workload
+from typing import Any
 
 RESULT = "policysmith_transfer"
 
@@ -14,7 +14,7 @@ RESULT = "policysmith_transfer"
 class WorkloadItem(pytest.Item):
     """Evaluates the context's stored heuristics and all baselines on one (trace, size)."""
 
-    def __init__(self, *, workload: Workload, ps_session, ctx, **kw):
+    def __init__(self, *, workload: Any, ps_session, ctx, **kw):
         super().__init__(**kw)
         self.workload, self.ps_session, self.ctx = workload, ps_session, ctx
 
@@ -23,14 +23,14 @@ class WorkloadItem(pytest.Item):
         heur = {c.id: c.source for c in ps.stored_candidates(self.ctx)}
         if not heur:
             pytest.skip(f"{self.ctx.policies_dir}: no stored heuristics to evaluate")
-        out = run_workload(self.workload, self.ctx, ps.template_for(self.ctx), heur, ps.traces_dirs)
+        out = self.ctx.plugin.run_workload(self.workload, self.ctx, ps.template_for(self.ctx), heur, ps.traces_dirs)
         self.user_properties.append((RESULT, json.dumps(out)))
 
     def reportinfo(self):
         return self.path, None, f"{self.ctx.name} on {self.workload.id}"
 
 
-def make_items(session: pytest.Session, parent, ctx, ps_session, workloads: list[Workload]) -> list[pytest.Item]:
+def make_items(session: pytest.Session, parent, ctx, ps_session, workloads: list[Any]) -> list[pytest.Item]:
     return [WorkloadItem.from_parent(parent, name=f"workload[{w.id}]", workload=w, ps_session=ps_session, ctx=ctx)
             for w in workloads]
 
@@ -39,4 +39,4 @@ def result_of(report: pytest.TestReport) -> dict | None:
     if report.when != "call" or not report.passed:
         return None
     raw = dict(report.user_properties).get(RESULT)
-    return json.loads(raw) if raw else None
+    return json.loads(str(raw)) if raw else None

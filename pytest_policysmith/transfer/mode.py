@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..cache.traces import dataset_traces
+from typing import Any
+
+from ..context import Context
 from ..errors import UsageError
-from .compute import Workload
 
 
 class TransferMode:
@@ -16,22 +17,19 @@ class TransferMode:
         self.sizes = parse_sizes(sweep) if sweep else []
         self.results: list[dict] = []
         self.lines: list[str] = []
-        self.context = None
+        self.context: Context | None = None
 
-    def workloads(self, ctx, dirs) -> list[Workload]:
-        if ctx.domain != "cache":
-            raise UsageError(f"--transfer/--sweep apply to cache contexts; {ctx.name} is a {ctx.domain} context")
+    def workloads(self, ctx, dirs) -> list[Any]:
+        """The domain's workloads: every trace of a dataset, or the context's at every size."""
         self.context = ctx
-        if self.transfer:
-            return [Workload(t, ctx.cache_size) for t in dataset_traces(self.transfer, dirs)]
-        return [Workload(t, size) for t in ctx.traces for size in self.sizes]
+        return ctx.plugin.transfer_workloads(ctx, self.transfer, self.sizes, dirs)
 
-    def folder(self, rootdir: Path, option: str | None) -> Path:
+    def folder(self, context_name: str, rootdir: Path, option: str | None) -> Path:
         if option and option != "none":
             return Path(option)
         what = "transfer-" + re.sub(r"[^\w.-]+", "_", Path(self.transfer).name or self.transfer) if self.transfer \
             else "sweep"
-        return rootdir / ".policysmith" / "reports" / f"{self.context.name}-{what}"
+        return rootdir / ".policysmith" / "reports" / f"{context_name}-{what}"
 
     def finish(self, ctx, rootdir: Path, option: str | None) -> None:
         """In the reporting process (under xdist it never collected, so it is given the context)."""
@@ -40,7 +38,7 @@ class TransferMode:
         self.context = self.context or ctx
         if self.context is None or not self.results:
             return
-        folder = self.folder(rootdir, option)
+        folder = self.folder(self.context.name, rootdir, option)
         if self.transfer:
             path, summary = write_transfer(self.context, self.transfer, self.results, folder)
             self.lines = terminal_lines("transfer", summary, path)

@@ -9,26 +9,28 @@ from ..reporting import html as H
 from ..reporting import plots
 from ..reporting.summary import write_json
 
-ORACLES = ("Belady",)
 
 
 def transfer_summary(results: list[dict]) -> dict:
     """Per stored heuristic: win rate over traces and improvements over LRU and the best baseline."""
     heuristics = sorted({p for r in results for p in r["results"] if p.startswith("* ")})
-    out = {"traces": len(results), "heuristics": {}}
+    per: dict[str, dict] = {}
+    out = {"traces": len(results), "heuristics": per}
     for h in heuristics:
         wins, over_lru, over_best = 0, [], []
         for r in results:
             res = r["results"]
-            bases = {p: v for p, v in res.items() if not p.startswith("* ") and p not in ORACLES and v is not None}
+            bases = {p: v for p, v in res.items()
+                     if not p.startswith("* ") and p not in r.get("references", ()) and v is not None}
             best = min(bases.values())
             ours = res[h]
             wins += ours < best
-            if res.get("LRU"):
-                over_lru.append((res["LRU"] - ours) / res["LRU"])
+            classic = res.get(r.get("classic") or "")
+            if classic:
+                over_lru.append((classic - ours) / classic)
             if best > 0:
                 over_best.append((best - ours) / best)
-        out["heuristics"][h[2:]] = {
+        per[h[2:]] = {
             "win_rate": wins / len(results) if results else 0.0, "wins": wins,
             "improvement_over_lru_mean": statistics.fmean(over_lru) if over_lru else None,
             "improvement_over_lru_median": statistics.median(over_lru) if over_lru else None,
@@ -53,15 +55,16 @@ def write_transfer(ctx, spec: str, results: list[dict], folder: Path) -> tuple[P
     folder.mkdir(parents=True, exist_ok=True)
     results = sorted(results, key=lambda r: r["trace"])
     summary = transfer_summary(results)
-    data = {"context": ctx.name, "objective": ctx.objective, "dataset": spec, "cache_size": ctx.cache_size,
+    data = {"context": ctx.name, "objective": ctx.objective, "dataset": spec, "settings": ctx.as_dict(),
             "summary": summary, "per_trace": results}
     write_json(folder / "transfer.json", data)
     policies = sorted({p for r in results for p in r["results"]}, key=lambda p: (not p.startswith("* "), p))
     traces = [r["trace"] for r in results]
     nan = float("nan")
-    rel = [[(r["results"].get(p) or nan) / r["results"]["LRU"] if r["results"].get("LRU") else nan
+    classic = results[0].get("classic") or "LRU" if results else "LRU"
+    rel = [[(r["results"].get(p) or nan) / r["results"][classic] if r["results"].get(classic) else nan
             for r in results] for p in policies]
-    fig = plots.heatmap(policies, traces, rel, f"{ctx.objective} / LRU's", folder / "heatmap.png")
+    fig = plots.heatmap(policies, traces, rel, f"{ctx.objective} / {classic}'s", folder / "heatmap.png")
     rows = [[s, v["wins"], v["win_rate"], v["improvement_over_lru_mean"] or 0.0,
              v["improvement_over_lru_median"] or 0.0, v["improvement_over_best_baseline_mean"] or 0.0,
              v["improvement_over_best_baseline_median"] or 0.0] for s, v in summary["heuristics"].items()]
@@ -70,7 +73,7 @@ def write_transfer(ctx, spec: str, results: list[dict], folder: Path) -> tuple[P
     sections = [
         ("Win rate and improvements", H.table(["heuristic", "wins", "win rate", "vs LRU mean", "vs LRU median",
                                                "vs best mean", "vs best median"], rows, table_id="transfer")),
-        ("Relative to LRU (lower is better)", H.image(fig, "heat map")),
+        (f"Relative to {classic} (lower is better)", H.image(fig, "heat map")),
         (f"{ctx.objective} per trace", H.table(["trace", "capacity", *policies], per, table_id="per-trace")),
     ]
     path = H.write(folder, H.page(f"policysmith transfer: {ctx.name} on {spec}", sections, data))
@@ -92,7 +95,7 @@ def write_sweep(ctx, sizes: list[float], results: list[dict], folder: Path) -> t
         data["per_trace"][trace] = {"sizes": [r["size"] for r in rs], "capacity": [r["capacity"] for r in rs],
                                     "results": table}
         shown = {p: [x if x is not None else float("nan") for x in v] for p, v in table.items()
-                 if p.startswith("* ") or p in ("LRU", "S3FIFO", "WTinyLFU", "ARC", "Belady", "FIFO")}
+                 if p.startswith("* ") or p in rs[0].get("highlight", p)}
         safe = trace.replace("/", "_")
         fig = plots.curves([r["size"] for r in rs], shown, "cache size", ctx.objective, folder / f"sweep_{safe}.png")
         sections.append((f"{trace}: {ctx.objective} against cache size", H.image(fig, f"sweep {trace}") + H.table(

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 import tomllib
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,8 +134,8 @@ class ChatClient:
 
     def chat(self, messages: list[dict], seed: int, slot: str, purpose: str) -> Reply:
         """One completion; retried on 429, 5xx, timeouts and connection errors."""
-        request = {"model": self.settings.model, "messages": messages, "temperature": self.settings.temperature,
-                   "seed": seed}
+        request: dict[str, Any] = {"model": self.settings.model, "messages": messages,
+                                   "temperature": self.settings.temperature, "seed": seed}
         if self.settings.max_reply_tokens:
             request["max_tokens"] = self.settings.max_reply_tokens
         cached = self._cached(request)

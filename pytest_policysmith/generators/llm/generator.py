@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from ...errors import UsageError
+from ...outcomes import Stop, StopKind
+from ...storage.archive import Archive
 from ...templates import Template
 from ..base import Failure, Parent, Proposal
 from ..expr import normalized_hash
@@ -21,6 +23,7 @@ from . import prompts
 from .client import Budget, BudgetExhausted, ChatClient, LLMError, LLMSettings, Reply
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+NAME = "openai"
 DUPLICATE = ("Your code is the same as a heuristic already checked in this run (up to comments and spaces). "
              "Write a different one.")
 KEY_ENV = "OPENAI_API_KEY"
@@ -44,10 +47,11 @@ class LLMGenerator:
     seed: int
     settings: LLMSettings
     client: ChatClient | None
-    archive: object = None
+    archive: Archive | None = None
     run_id: str | None = None
     name: str = "openai"
-    stop_reason: str | None = None
+    stop: Stop | None = None
+    _last_error: str | None = None
 
     @property
     def repairs(self) -> int:
@@ -130,12 +134,15 @@ class LLMGenerator:
         """Every conversation's next reply (None where it failed or the budget stopped it)."""
         from ...search.spec import slot_id
 
+        client = self.client
+        assert client is not None, "a generator made without an archive only validates its settings"
+
         def ask(k: int) -> Reply | None:
             r, i, a = slots[k]
             try:
-                return self.client.chat(convs[k], self._request_seed(r, i, a), slot_id(r, i, a), purpose)
+                return client.chat(convs[k], self._request_seed(r, i, a), slot_id(r, i, a), purpose)
             except BudgetExhausted as exc:
-                self.stop_reason = str(exc)
+                self.stop = Stop(StopKind.BUDGET, str(exc))
             except LLMError as exc:
                 self._last_error = str(exc)
             return None
@@ -147,10 +154,11 @@ class LLMGenerator:
         return results
 
     def _give_up_if_nothing(self, out: list[Proposal], results: list[Reply | None]) -> None:
-        if results and all(r is None for r in results) and not self.stop_reason:
-            self.stop_reason = f"the LLM service failed every request this round: {self._last_error}"
+        if results and all(r is None for r in results) and not self.stop:
+            self.stop = Stop(StopKind.SERVICE, f"the LLM service failed every request this round: {self._last_error}")
 
     def _flush(self) -> None:
+        assert self.client is not None and self.archive is not None and self.run_id is not None
         for rec in self.client.take_records():
             self.archive.record_request(self.run_id, rec.slot, rec.purpose, self.settings.model, rec.prompt_tokens,
                                         rec.completion_tokens, rec.cost_usd, rec.seconds, rec.status, rec.cached,
@@ -172,3 +180,20 @@ def _prices(settings: LLMSettings) -> dict:
     from .client import load_prices
 
     return load_prices(settings.prices)
+
+
+def make(template: Template, seed: int, model: str | None = None, **options) -> LLMGenerator:
+    """The ``openai`` entry point (``registry.py``)."""
+    return LLMGenerator.create(template, seed, model, **options)
+
+
+def options_from(opt) -> dict:
+    """What the generator takes from pytest's options (``opt`` is ``config.getoption``; never the API key)."""
+    return {"base_url": opt("synth_base_url") or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL,
+            "temperature": opt("synth_temperature"),
+            "timeout": opt("synth_llm_timeout"), "retries": opt("synth_llm_retries"),
+            "concurrency": opt("synth_concurrency"), "repairs": opt("synth_repairs"),
+            "max_cost": opt("synth_max_cost"), "max_tokens": opt("synth_max_tokens"),
+            "cache": not opt("synth_no_llm_cache"), "prices": opt("synth_prices"),
+            "max_reply_tokens": opt("synth_max_reply_tokens") or None,
+            "context_window": opt("synth_context_window") or None}

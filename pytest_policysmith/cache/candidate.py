@@ -1,0 +1,54 @@
+"""The cache domain's candidate: what its CHECKER rules call (tiny simulations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..checking.candidate import Candidate
+from ..paths import cache_dir
+from ..sandbox import Limits
+from .simulator import SimResult, simulate
+from .traces import Trace, open_trace, synthetic_trace
+
+CHECK_LIMITS = Limits(cpu_seconds=5, wall_seconds=10, address_space=1 << 30)
+TINY = {  # name -> (requests, objects, seed): small, deterministic, made on demand
+    "zipf": (20_000, 2_000, 11),
+    "loop": (1_000, 10, 0),
+}
+
+
+@dataclass
+class CacheCandidate(Candidate):
+    def run(self, trace: Trace, capacity: int, ignore_size: bool = True, limits: Limits = CHECK_LIMITS) -> SimResult:
+        return simulate(self.compile(), trace, capacity, ignore_size, limits=limits)
+
+    def run_tiny(self, kind: str = "zipf", capacity: int = 100, limits: Limits = CHECK_LIMITS) -> SimResult:
+        """Simulate on a tiny synthetic trace, with the checker's tight limits."""
+        return self.run(tiny_trace(kind), capacity, True, limits)
+
+
+def tiny_trace(kind: str) -> Trace:
+    n_req, n_obj, seed = TINY[kind]
+    dest = cache_dir() / "synthetic" / f"tiny_{kind}.oracleGeneral.bin.zst"
+    if not dest.exists():
+        if kind == "loop":
+            _loop_trace(dest, n_req, n_obj)
+        else:
+            synthetic_trace(dest, n_req, n_obj, seed)
+    return open_trace(str(dest))
+
+
+def _loop_trace(dest: Path, n_req: int, n_obj: int) -> None:
+    import numpy as np
+    import zstandard
+
+    from ..storage.files import write_atomic
+    from .traces import ORACLE_GENERAL_DTYPE
+
+    recs = np.zeros(n_req, dtype=ORACLE_GENERAL_DTYPE)
+    recs["clock_time"] = np.arange(n_req)
+    recs["obj_id"] = np.arange(n_req) % n_obj + 1
+    recs["obj_size"] = 4096
+    recs["next_access_vtime"] = -1
+    write_atomic(dest, zstandard.ZstdCompressor().compress(recs.tobytes()))

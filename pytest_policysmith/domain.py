@@ -1,0 +1,104 @@
+"""The one interface a domain implements (cache, tcp, binpack, yours); the core calls only this.
+
+A domain is found by name through the ``pytest_policysmith.domains`` entry-point group
+(``registry.py``), so it can live in this package or in its own. It parses its part of a
+context's declaration, names the workloads a score is measured on, builds and scores a
+candidate, and runs the baselines shown beside a search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Protocol
+
+if TYPE_CHECKING:
+    from .context import Context
+    from .templates import Template
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A candidate's score on a context's workloads."""
+
+    score: float | None  # mean objective over the workloads (lower is better); None if screened
+    per_trace: dict[str, dict]  # workload name -> metrics + trace_sha256 (+ "proxy", a cheap stage's)
+    proxy: float | None = None  # mean objective of a cheap first stage (a sampled trace)
+    screened: bool = False  # the cheap stage was above its bar, so the full workloads were not run
+
+    def as_dict(self) -> dict:
+        return {"score": self.score, "per_trace": self.per_trace, "proxy": self.proxy, "screened": self.screened}
+
+
+class Baseline(Protocol):
+    """A hand-made policy's result on one workload; the objective is an attribute named after it."""
+
+    policy: str
+    paper: bool  # one of the published baselines (marked in tables)
+    reference: bool  # a bound, not a contender (Belady's oracle, a lower bound): never "the best baseline"
+
+    def as_dict(self) -> dict: ...
+
+
+Baselines = dict[str, dict[str, Baseline]]  # workload -> policy -> result
+
+
+class Domain:
+    """What the core needs of a domain. Subclasses set the class attributes and the methods."""
+
+    name: ClassVar[str]
+    objectives: ClassVar[tuple[str, ...]]  # the first is the default
+    candidate_class: ClassVar[type]  # the ``candidate`` fixture's type (a Candidate subclass)
+    cascade: ClassVar[dict | None] = None  # the cheap first stage's settings, reported in the summary
+
+    def parse(self, where: Path, fields: dict[str, Any]) -> Any:
+        """Pop this domain's fields from a declaration and return them as a frozen dataclass
+        (``Context.settings``); raise UsageError naming ``where`` and the field."""
+        raise NotImplementedError
+
+    def unavailable(self) -> str | None:
+        """Why this machine cannot score candidates (a missing tool, no root), or None."""
+        return None
+
+    def workloads(self, ctx: Context, dirs: Iterable[Path]) -> dict[str, dict]:
+        """Workload name -> identity (``sha256`` at least): recorded with a run, checked on resume."""
+        raise NotImplementedError
+
+    def build(self, ctx: Context, template: Template, source: str, name: str) -> Any:
+        """Compile a candidate (raises CompileError with the compiler's text)."""
+        raise NotImplementedError
+
+    def evaluate(self, ctx: Context, template: Template, source: str, name: str, dirs: Iterable[Path],
+                 screen: float | None = None) -> Evaluation:
+        """The candidate's score; ``screen`` is a search round's bar for a cheap first stage."""
+        raise NotImplementedError
+
+    def baselines(self, ctx: Context, template: Template, dirs: Iterable[Path], *, gate_only: bool = False,
+                  timeout: float | None = None) -> Baselines:
+        """The hand-made policies on every workload: all of them beside a search, the context's
+        ``gate`` (and references) for a regression gate. Beside a search a policy slower than
+        ``timeout`` is left out (see :meth:`timeouts`)."""
+        raise NotImplementedError
+
+    def timeouts(self, baselines: Baselines) -> dict[str, list[str]]:
+        """Per workload, the baselines left out because they did not finish in time."""
+        return {}
+
+    def expected_errors(self) -> tuple[type[Exception], ...]:
+        """Errors a run reports as one plain message (a broken link, a refused load), not a traceback."""
+        return ()
+
+    def cleanup(self) -> None:
+        """At the end of a session: remove what dead processes left behind (kernel objects, say)."""
+
+    def transfer_workloads(self, ctx: Context, dataset: str | None, sizes: list[float],
+                           dirs: Iterable[Path]) -> list[Any]:
+        """--transfer/--sweep: the workloads to run the stored heuristics on (domains that have them)."""
+        from .errors import UsageError
+
+        raise UsageError(f"--transfer/--sweep do not apply to {self.name} contexts ({ctx.name})")
+
+    def run_workload(self, workload: Any, ctx: Context, template: Template, heuristics: dict[str, str],
+                     dirs: Iterable[Path]) -> dict:
+        """--transfer/--sweep: every stored heuristic and baseline on one workload."""
+        raise NotImplementedError

@@ -1,0 +1,43 @@
+"""The fixtures a context's tests use. Registered only once a context's conftest is loaded, so a
+project that does not use the plugin sees no ``candidate`` fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+from .errors import UsageError
+from .session import KEY
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "candidate" not in metafunc.fixturenames:
+        return
+    ps = metafunc.config.stash[KEY]
+    try:
+        ctx = ps.context_for(metafunc.definition.path)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if ctx is None:
+        return
+    ids = ps.source.ids(ctx)
+    metafunc.parametrize("candidate", ids, ids=ids, indirect=True)
+
+
+@pytest.fixture
+def candidate(request: pytest.FixtureRequest):
+    """The heuristic under test: a stored policy (regression) or a slot's candidate (synthesis)."""
+    return request.config.stash[KEY].candidate(request.param, request.node.path)
+
+
+@pytest.fixture
+def policysmith_evaluation(candidate, request: pytest.FixtureRequest):
+    """The candidate's score on the context's workloads (cached per session)."""
+    ps = request.config.stash[KEY]
+    return ps.gate_work(candidate.context, lambda: ps.evaluation(candidate))
+
+
+@pytest.fixture
+def policysmith_baselines(candidate, request: pytest.FixtureRequest):
+    """workload -> policy -> result for the context's gate (and the domain's references)."""
+    ps = request.config.stash[KEY]
+    return ps.gate_work(candidate.context, lambda: ps.baselines(candidate.context))

@@ -1,0 +1,39 @@
+"""Candidate statuses and stop reasons as types: decisions are made on these, never on message text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """A candidate's state in the archive (stored as its text)."""
+
+    PENDING = "pending"  # generated, not settled yet
+    EVALUATED = "evaluated"  # passed the checker and was scored in full
+    SCREENED = "screened"  # passed the checker; the cheap first stage ruled it out
+    FAILED = "failed"  # the checker rejected it (its feedback says why)
+    ERROR = "error"  # no verdict: it crashed or was never run
+
+
+PASSED = (Status.EVALUATED, Status.SCREENED)  # the CHECKER accepted these
+REJECTED = (Status.FAILED, Status.ERROR)
+
+
+class StopKind(StrEnum):
+    """Why a run stopped before its last round."""
+
+    BUDGET = "budget"  # a spending limit the user set (--synth-max-cost/--synth-max-tokens): a clean stop
+    SERVICE = "service"  # the LLM service failed
+    NO_SEED = "no_seed"  # no seed passed the checker: nothing to search from
+    GENERATOR = "generator"  # the generator could give no more
+
+    @property
+    def is_failure(self) -> bool:
+        return self is not StopKind.BUDGET
+
+
+@dataclass(frozen=True)
+class Stop:
+    kind: StopKind
+    reason: str  # for people: what happened and what is kept

@@ -1,0 +1,26 @@
+"""The tcp domain's CHECKER rules, shipped once: static rules, clang, then the kernel's BPF verifier.
+
+A context pulls them in with ``from pytest_policysmith.tcp.checks import *  # noqa: F403``.
+"""
+
+import pytest
+
+from ..checking.rules import static_violations
+from .capability import compile_missing, missing
+
+
+def test_uses_only_declared_inputs(candidate):
+    violations = static_violations(candidate.source, candidate.template)
+    assert not violations, "; ".join(violations)
+
+
+def test_compiles(candidate):
+    if compile_missing():
+        pytest.skip(compile_missing())
+    candidate.compile()
+
+
+def test_verifier_accepts(candidate):
+    if missing():
+        pytest.skip(missing())
+    candidate.load()  # registers (the verifier runs), then unregisters by id

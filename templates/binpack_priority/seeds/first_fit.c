@@ -1,0 +1,2 @@
+// First fit: the first bin opened that the item fits in.
+return -bin.index;
