@@ -1,4 +1,4 @@
-"""The one interface a domain implements (cache, tcp, binpack, yours); the core calls only this.
+"""The one interface every domain implements (cache, tcp, yours); the core calls only this.
 
 A domain is found by name through the ``pytest_policysmith.domains`` entry-point group
 (``registry.py``), so it can live in this package or in its own. It parses its part of a

@@ -17,6 +17,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-if ! .venv/bin/python -c "import pytest_policysmith, xdist, openai, matplotlib" 2>/dev/null; then
+# Reinstall when pyproject.toml changed: domains and generators are found through its entry points.
+stamp=".venv/.policysmith-pyproject.sha256"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || \
+   ! .venv/bin/python -c "import pytest_policysmith, xdist, openai, matplotlib, ruff, mypy" 2>/dev/null; then
     .venv/bin/pip install -q --disable-pip-version-check -e ".[dev]"
+    echo "$want" > "$stamp"
 fi

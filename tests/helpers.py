@@ -26,8 +26,10 @@ def make_context(pytester: pytest.Pytester, trace: Path, **overrides) -> Path:
 
 
 def synth(pytester: pytest.Pytester, ctx: Path, *args: str, timeout: float | None = None):
-    """``pytest --synthesize CTX`` in a subprocess, with the archive in the test's folder."""
-    return pytester.runpytest_subprocess(
-        "--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider", *args,
-        timeout=timeout,
-    )
+    """``pytest --synthesize CTX`` with the archive in the test's folder: in this process (pytester's
+    in-process run; the inner session is a subprocess anyway), or in a subprocess where a test needs
+    a ``timeout`` (it kills processes, say)."""
+    argv = ("--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider", *args)
+    if timeout is not None:
+        return pytester.runpytest_subprocess(*argv, timeout=timeout)
+    return pytester.runpytest(*argv)

@@ -136,8 +136,8 @@ def test_resuming_a_live_run_is_refused(pytester, small_trace):
         for line in proc.stdout:
             if line.startswith("round  0"):
                 break
-        res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(archive),
-                                            "--synth-resume", "-p", "no:cacheprovider")
+        res = pytester.runpytest("--synthesize", str(ctx), "--synth-archive", str(archive),
+                                 "--synth-resume", "-p", "no:cacheprovider")
         assert res.ret == pytest.ExitCode.USAGE_ERROR
         assert f"still being run by process {proc.pid}" in res.stderr.str()
     finally:
@@ -147,7 +147,7 @@ def test_resuming_a_live_run_is_refused(pytester, small_trace):
 
 def test_unwritable_archive_is_a_clear_error(pytester, small_trace):
     ctx = make_context(pytester, small_trace)
-    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", "/proc/no-such-dir/a.sqlite")
+    res = pytester.runpytest("--synthesize", str(ctx), "--synth-archive", "/proc/no-such-dir/a.sqlite")
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     assert "cannot open for writing" in res.stderr.str() and "--synth-archive" in res.stderr.str()
 

@@ -31,8 +31,10 @@ def llm_env(monkeypatch, tmp_path):
     monkeypatch.setenv("POLICYSMITH_CACHE", str(tmp_path / "cache"))
 
 
-def run_llm(pytester, ctx, server, *args, rounds=1, candidates=2):
-    return pytester.runpytest_subprocess(
+def run_llm(pytester, ctx, server, *args, rounds=1, candidates=2, subprocess=False):
+    """A short openai run (in this process; in a subprocess where the test changes its environment)."""
+    run = pytester.runpytest_subprocess if subprocess else pytester.runpytest
+    return run(
         "--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"), "-p", "no:cacheprovider",
         "--synth-generator", "openai", "--synth-model", "test-model", "--synth-base-url", server.url,
         "--synth-rounds", str(rounds), "--synth-candidates", str(candidates), "--synth-json", "s.json", *args)
@@ -186,8 +188,8 @@ def test_rerun_with_same_seed_is_served_from_the_cache(pytester, small_trace, ll
 
 def test_openai_needs_a_model(pytester, small_trace, llm_env):
     ctx = make_context(pytester, small_trace)
-    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-generator", "openai",
-                                        "--synth-base-url", "http://127.0.0.1:9/v1")
+    res = pytester.runpytest("--synthesize", str(ctx), "--synth-generator", "openai",
+                             "--synth-base-url", "http://127.0.0.1:9/v1")
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     assert "--synth-model" in res.stderr.str()
 
@@ -198,7 +200,7 @@ def test_a_missing_openai_package_is_a_one_line_usage_error(pytester, small_trac
     (blocker / "openai.py").write_text("raise ImportError('No module named openai')\n")
     monkeypatch.setenv("PYTHONPATH", str(blocker))
     ctx = make_context(pytester, small_trace)
-    res = run_llm(pytester, ctx, type("S", (), {"url": "http://127.0.0.1:9/v1"})())
+    res = run_llm(pytester, ctx, type("S", (), {"url": "http://127.0.0.1:9/v1"})(), subprocess=True)
     assert res.ret == pytest.ExitCode.USAGE_ERROR, res.stdout.str() + res.stderr.str()
     assert "needs the openai package" in res.stderr.str() and "pip install openai" in res.stderr.str()
     assert "INTERNALERROR" not in res.stdout.str() + res.stderr.str()

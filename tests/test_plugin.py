@@ -55,14 +55,14 @@ def test_accept_then_regression_mode(pytester, small_trace):
     assert len(stored) == 1 and stored[0].with_suffix(".json").is_file()
     meta = json.loads(stored[0].with_suffix(".json").read_text())
     assert meta["seed"] == 0 and meta["template_sha256"] and meta["metrics"][str(small_trace)]["object_miss_ratio"]
-    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "-v")
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-v")
     res.assert_outcomes(passed=8)
     res.stdout.fnmatch_lines(["*test_reproduces_recorded_score*PASSED*", "*test_beats_gate_baselines*PASSED*"])
 
     # A regression: the recorded score no longer comes back.
     meta["metrics"][str(small_trace)]["object_miss_ratio"] -= 0.01
     stored[0].with_suffix(".json").write_text(json.dumps(meta))
-    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider")
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider")
     res.assert_outcomes(passed=7, failed=1)
     res.stdout.fnmatch_lines([f"*policy {stored[0].stem} regressed on {small_trace}: object_miss_ratio recorded *"
                               f", obtained *"])
@@ -70,7 +70,7 @@ def test_accept_then_regression_mode(pytester, small_trace):
     # Another copy of the trace (different bytes): told so, not a misleading regression.
     meta["metrics"][str(small_trace)]["trace_sha256"] = "0" * 64
     stored[0].with_suffix(".json").write_text(json.dumps(meta))
-    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "-rs")
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-rs")
     res.assert_outcomes(passed=7, skipped=1)
     res.stdout.fnmatch_lines(["*a different trace file*recorded score does not apply*"])
 
@@ -80,7 +80,7 @@ def test_gate_failure_names_the_baseline(pytester, small_trace):
     (ctx / "policies").mkdir()
     (ctx / "policies" / "lru.c").write_text("return now;\n")
     (ctx / "policies" / "lru.json").write_text(json.dumps({"metrics": {}}))
-    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "-k", "beats")
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-k", "beats")
     res.assert_outcomes(failed=1)
     res.stdout.fnmatch_lines(["*policy lru does not beat baseline Belady on*object_miss_ratio * vs Belady *"])
 
@@ -201,11 +201,11 @@ def test_gate_without_a_trace_store_skips_and_with_one_fails(pytester, small_tra
     (ctx / "policies" / "lru.c").write_text("return now;\n")
     (ctx / "policies" / "lru.json").write_text(json.dumps({"metrics": {}}))
     monkeypatch.delenv("POLICYSMITH_TRACES", raising=False)
-    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "-rs")
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-rs")
     res.assert_outcomes(passed=6, skipped=2)
     res.stdout.fnmatch_lines(["*trace 'nowhere/none' not found*no trace store configured: set POLICYSMITH_TRACES*"])
     store = pytester.mkdir("store")
-    res = pytester.runpytest_subprocess(str(ctx), "-p", "no:cacheprovider", "--synth-traces", str(store))
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "--synth-traces", str(store))
     res.assert_outcomes(passed=6, errors=2)
 
 
@@ -223,3 +223,26 @@ def test_a_slow_baseline_is_a_timeout_not_the_end_of_the_search(pytester, small_
     assert s["best"] is not None and s["evaluated"] > 0
     res.stdout.fnmatch_lines(["*baselines *LFUDA* did not finish within 0.001 s: shown as a timeout*"])
     assert "LFUDA (timeout)" in (pytester.path / "rep" / "index.html").read_text()
+
+
+def test_a_project_without_contexts_sees_no_candidate_fixture(pytester):
+    """The plugin is installed in every project of the environment; only contexts get its fixtures."""
+    pytester.makepyfile("def test_x(candidate):\n    pass\n")
+    res = pytester.runpytest("-p", "no:cacheprovider")
+    res.assert_outcomes(errors=1)
+    res.stdout.fnmatch_lines(["*fixture 'candidate' not found*"])
+
+
+def test_a_context_adds_and_overrides_shared_rules(pytester, small_trace):
+    """The shared rules come in with one import; a context may add its own or replace one by name."""
+    ctx = make_context(pytester, small_trace)
+    (ctx / "test_rules.py").write_text(
+        "from pytest_policysmith.cache.checks import *  # noqa: F403\n\n"
+        "def test_caches_something_useful(candidate):\n    assert candidate.origin != 'seed:lru', 'overridden'\n\n"
+        "def test_is_short(candidate):\n    assert len(candidate.source) < 10_000\n")
+    assert synth(pytester, ctx, "--synth-json", "s.json", "--synth-report", "none").ret == 0
+    s = json.loads((pytester.path / "s.json").read_text())
+    assert "test_is_short" in s["check_pass_rates"]
+    lru = next(c for c in s["candidates"] if c["origin"] == "seed:lru")
+    assert lru["status"] == "failed" and "overridden" in lru["feedback"]
+    assert list(lru["checks"]).count("test_caches_something_useful") == 1

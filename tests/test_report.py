@@ -32,7 +32,7 @@ def cells(dom: str, table_id: str) -> list[list[str]]:
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium)")
 def test_run_report_renders_in_chromium(pytester, small_trace):
     ctx = make_context(pytester, small_trace, search={"rounds": 2, "candidates": 4, "parents": 2})
-    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"),
+    res = pytester.runpytest("--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"),
                                         "--synth-json", "s.json", "-p", "no:cacheprovider")
     assert res.ret == 0, res.stdout.str()
     page = Path(re.search(r"policysmith: report (\S+)", res.stdout.str()).group(1))
@@ -63,7 +63,7 @@ def test_transfer_over_a_folder_of_traces(pytester, stored_context, tmp_path):
     folder = tmp_path / "mydata"
     for k in range(3):
         synthetic_trace(folder / f"t{k}.oracleGeneral.bin.zst", 20_000, 2_000 + 500 * k, seed=k)
-    res = pytester.runpytest_subprocess(str(stored_context), "--transfer", str(folder), "-n", "2",
+    res = pytester.runpytest(str(stored_context), "--transfer", str(folder), "-n", "2",
                                         "--synth-report", str(pytester.path / "rep"), "-p", "no:cacheprovider")
     assert res.ret == 0, res.stdout.str()
     res.stdout.fnmatch_lines(["*policysmith transfer: 3 traces*", "*wins on */3 traces*vs LRU mean*"])
@@ -77,7 +77,7 @@ def test_transfer_over_a_folder_of_traces(pytester, stored_context, tmp_path):
 
 
 def test_sweep_gives_a_curve_per_policy(pytester, stored_context):
-    res = pytester.runpytest_subprocess(str(stored_context), "--sweep", "0.02,0.05,0.2", "--synth-report",
+    res = pytester.runpytest(str(stored_context), "--sweep", "0.02,0.05,0.2", "--synth-report",
                                         str(pytester.path / "sw"), "-p", "no:cacheprovider")
     assert res.ret == 0, res.stdout.str()
     data = json.loads((pytester.path / "sw" / "sweep.json").read_text())
@@ -89,5 +89,5 @@ def test_sweep_gives_a_curve_per_policy(pytester, stored_context):
 
 
 def test_bad_sweep_is_a_usage_error(pytester, stored_context):
-    res = pytester.runpytest_subprocess(str(stored_context), "--sweep", "0.1,big")
+    res = pytester.runpytest(str(stored_context), "--sweep", "0.1,big")
     assert res.ret == pytest.ExitCode.USAGE_ERROR and "--sweep" in res.stderr.str()

@@ -135,8 +135,8 @@ def test_synthesis_on_a_short_link(pytester):
     (ctx / "conftest.py").write_text(f"policysmith_context = {decl!r}\n")
     (ctx / "test_rules.py").write_text((ROOT / "contexts" / "tcp_cc" / "test_rules.py").read_text())
     before_ns, before_cc = set(our_namespaces()), set(bpf.registered())
-    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"),
-                                        "--synth-json", "s.json", "-p", "no:cacheprovider")
+    res = pytester.runpytest("--synthesize", str(ctx), "--synth-archive", str(pytester.path / "a.sqlite"),
+                             "--synth-json", "s.json", "-p", "no:cacheprovider")
     assert res.ret == 0, res.stdout.str()
     s = json.loads((pytester.path / "s.json").read_text())
     assert set(s["check_pass_rates"]) == {"test_uses_only_declared_inputs", "test_compiles", "test_verifier_accepts"}

@@ -53,6 +53,9 @@ class EvolveGenerator:
         self.features: list[Node]
         self.anchors: list[Node]
         vocab = self.template.extra.get("evolve")
+        # Constants a guard compares a feature with: a template whose inputs live on another scale
+        # (item sizes up to 100, say) names its own.
+        self.thresholds: list[float] = [float(v) for v in (vocab or {}).get("thresholds", [])]
         if vocab:  # the template names its own building blocks (e.g. tcp_cong_control)
             self.scales = [Var(s) for s in vocab.get("scales", []) if s in names]
             self.features = [Var(f) for f in vocab.get("features", []) if f in names]
@@ -174,7 +177,7 @@ class EvolveGenerator:
             return replace_at(tree, path, self._grow(rng, 2)), [parent]
         if op == "guard":
             alt = self._add_term(rng, tree)
-            test = Bin(rng.choice(COMPARE[2:]), rng.choice(self.features), self._num(rng.choice([0.0, 1.0, 2.0, 3.0])))
+            test = Bin(rng.choice(COMPARE[2:]), rng.choice(self.features), self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
             return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree), [parent]
         if op == "prune":
             inner = [(n, p) for n, p in sub if children(n)]
@@ -244,7 +247,7 @@ class EvolveGenerator:
             return Call(rng.choice(self.unary), (self._grow(rng, d - 1),))
         if r < 0.85 and self.binary:
             return Call(rng.choice(self.binary), (self._grow(rng, d - 1), self._grow(rng, d - 1)))
-        test = Bin(rng.choice(COMPARE), rng.choice(self.features), self._num(rng.choice([0.0, 1.0, 2.0])))
+        test = Bin(rng.choice(COMPARE), rng.choice(self.features), self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0])))
         return Cond(test, self._grow(rng, d - 1), self._grow(rng, d - 1))
 
 

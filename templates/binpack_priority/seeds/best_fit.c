@@ -1,2 +1,2 @@
 // Best fit: the bin the item fills most tightly (least room left after it).
-return -(bin.remaining - item);
+return -bin.after;

@@ -1,0 +1,1 @@
+return bin.count - 0.74 * bin.remaining * item + 0.166 * capacity * bin.count;
