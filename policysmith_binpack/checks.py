@@ -3,16 +3,7 @@
     from policysmith_binpack.checks import *  # noqa: F403
 """
 
-from pytest_policysmith import static_violations
-
-
-def test_uses_only_declared_inputs(candidate):
-    violations = static_violations(candidate.source, candidate.template)
-    assert not violations, "; ".join(violations)
-
-
-def test_compiles(candidate):
-    candidate.compile()
+from pytest_policysmith.checking.basic_checks import test_uses_only_declared_inputs, test_compiles  # noqa: F401  (in this order: rules before gcc)
 
 
 def test_returns_finite_priorities(candidate):

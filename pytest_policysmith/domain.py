@@ -30,6 +30,12 @@ class Evaluation:
         return {"score": self.score, "per_trace": self.per_trace, "proxy": self.proxy, "screened": self.screened}
 
 
+def mean_proxy(metrics: dict | None) -> float | None:
+    """A candidate's mean cheap (sample) score over its workloads, if every one has one."""
+    values = [m.get("proxy") for m in (metrics or {}).values()]
+    return sum(values) / len(values) if values and None not in values else None
+
+
 class Baseline(Protocol):
     """A hand-made policy's result on one workload; the objective is an attribute named after it."""
 

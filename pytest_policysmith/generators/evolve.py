@@ -177,7 +177,8 @@ class EvolveGenerator:
             return replace_at(tree, path, self._grow(rng, 2)), [parent]
         if op == "guard":
             alt = self._add_term(rng, tree)
-            test = Bin(rng.choice(COMPARE[2:]), rng.choice(self.features), self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
+            compare, feature = rng.choice(COMPARE[2:]), rng.choice(self.features)  # in this order: seeded runs
+            test = Bin(compare, feature, self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
             return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree), [parent]
         if op == "prune":
             inner = [(n, p) for n, p in sub if children(n)]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..generators.simplify import body_size
 from ..outcomes import Status
-from ..search.loop import SearchOutcome
-from ..search.stepper import mean_proxy
+from ..domain import mean_proxy
+
+if TYPE_CHECKING:
+    from ..search.loop import SearchOutcome
 from ..storage.files import write_atomic
 
 

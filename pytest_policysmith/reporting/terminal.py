@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..generators.simplify import body_size
-from ..search.loop import SearchOutcome
+
+if TYPE_CHECKING:
+    from ..search.loop import SearchOutcome
 
 
 def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:

@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Callable
 
 import pytest
 
@@ -28,6 +28,10 @@ from .deaths import blame, death_reason, worker_name
 from .schedule import slot_scope
 from .spec import InnerSpec, parse_slot
 from .stepper import Stepper
+
+if TYPE_CHECKING:
+    from ..session import PolicysmithSession
+    from ..templates import Template
 
 CID = "policysmith_cid"
 RULE = "policysmith_rule"
@@ -50,7 +54,7 @@ NEXT_SESSION = Unready("a worker died in this session; this slot runs in the con
 class SlotSource:
     """A process's view of the slots: waits until a slot's round exists, then builds its Candidate."""
 
-    def __init__(self, spec: InnerSpec, template_for: Any):
+    def __init__(self, spec: InnerSpec, template_for: Callable[[Context], Template]):
         self.spec, self.template_for = spec, template_for
         self._archive: Archive | None = None
         self._cache: dict[str, Candidate | Unready] = {}
@@ -106,7 +110,7 @@ class SlotSource:
 
 
 class EvaluationItem(pytest.Item):
-    def __init__(self, *, cid: str, ps_session, slots: SlotSource, **kw):
+    def __init__(self, *, cid: str, ps_session: PolicysmithSession, slots: SlotSource, **kw):
         super().__init__(**kw)
         self.cid = cid
         self.ps_session, self.slots = ps_session, slots
@@ -114,7 +118,9 @@ class EvaluationItem(pytest.Item):
 
     def runtest(self) -> None:
         ps = self.ps_session
-        cand = self.slots.lookup(self.cid, ps.context_for(self.path))
+        ctx = ps.context_for(self.path)
+        assert ctx is not None, f"{self.path} is in no context"
+        cand = self.slots.lookup(self.cid, ctx)
         if isinstance(cand, Unready):
             if cand.deferred:
                 self.user_properties.append((DEFERRED, True))
@@ -135,7 +141,8 @@ class EvaluationItem(pytest.Item):
         return str(excinfo.value)
 
 
-def add_evaluation_items(session: pytest.Session, items: list[pytest.Item], source: SlotSource, ps_session) -> None:
+def add_evaluation_items(session: pytest.Session, items: list[pytest.Item], source: SlotSource,
+                         ps_session: PolicysmithSession) -> None:
     """Tag rule items, add one evaluation per slot, and order the items slot by slot."""
     slots = source.spec.slots()
     order = {s: k for k, s in enumerate(slots)}

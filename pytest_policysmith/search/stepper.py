@@ -17,6 +17,7 @@ from ..generators import make_generator
 from ..generators.base import Failure, Parent, Proposal
 from ..generators.expr import normalized_hash
 from ..generators.simplify import POOL, Simplifier
+from ..domain import mean_proxy
 from ..outcomes import PASSED, REJECTED, Status, Stop, StopKind
 from ..storage.archive import Archive, CandidateRow, NewCandidate, RoundRow
 from ..templates import Template
@@ -39,12 +40,6 @@ def parent_of(row: CandidateRow) -> Parent:
     """A scored candidate as a generator sees it."""
     assert row.score is not None, f"{row.id} has no score to offer it as a parent with"
     return Parent(row.id, row.source, row.score, row.round, row.idx)
-
-
-def mean_proxy(metrics: dict | None) -> float | None:
-    """A candidate's mean cheap (sample) score over its workloads, if every one has one."""
-    values = [m.get("proxy") for m in (metrics or {}).values()]
-    return sum(values) / len(values) if values and None not in values else None
 
 
 class Stepper:

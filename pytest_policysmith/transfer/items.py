@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from typing import Any
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..session import PolicysmithSession
 
 RESULT = "policysmith_transfer"
 
@@ -14,7 +17,7 @@ RESULT = "policysmith_transfer"
 class WorkloadItem(pytest.Item):
     """Evaluates the context's stored heuristics and all baselines on one (trace, size)."""
 
-    def __init__(self, *, workload: Any, ps_session, ctx, **kw):
+    def __init__(self, *, workload: Any, ps_session: PolicysmithSession, ctx: Context, **kw):
         super().__init__(**kw)
         self.workload, self.ps_session, self.ctx = workload, ps_session, ctx
 
@@ -30,7 +33,8 @@ class WorkloadItem(pytest.Item):
         return self.path, None, f"{self.ctx.name} on {self.workload.id}"
 
 
-def make_items(session: pytest.Session, parent, ctx, ps_session, workloads: list[Any]) -> list[pytest.Item]:
+def make_items(session: pytest.Session, parent: pytest.Collector, ctx: Context, ps_session: PolicysmithSession,
+               workloads: list[Any]) -> list[pytest.Item]:
     return [WorkloadItem.from_parent(parent, name=f"workload[{w.id}]", workload=w, ps_session=ps_session, ctx=ctx)
             for w in workloads]
 
