@@ -39,6 +39,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--synth-context-window", type=int, default=None, metavar="TOKENS",
                 help="the model's context window: every prompt is cut to fit it with room for the reply "
                      "(older repair turns first); default: no cut")
+    g.addoption("--synth-grammar", default="auto", choices=("auto", "on", "off"),
+                help="constrain LLM replies to the template's grammar of valid bodies (GBNF: llama.cpp's grammar, "
+                     "vLLM's guided_grammar); auto: for every server but api.openai.com (default auto)")
     g.addoption("--synth-temperature", type=float, default=0.8, help="LLM sampling temperature (default 0.8)")
     g.addoption("--synth-llm-timeout", type=float, default=60.0, help="seconds per LLM request (default 60)")
     g.addoption("--synth-llm-retries", type=int, default=5,

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from openai_server import ChatServer, Reply, code
-from helpers import make_context
+from helpers import ROOT, make_context
 
 KEY = "sk-test-DO-NOT-LEAK-42"
 GOOD = "return now + {k} * obj.count;"
@@ -298,3 +298,39 @@ def test_prompts_are_cut_to_fit_the_context_window(pytester, small_trace, llm_en
         assert "test_wordy" in r["messages"][-1]["content"] and "cut to fit the context window" in \
             r["messages"][-1]["content"]
     assert len(repairs[1]["messages"]) == 4  # the older repair turn was dropped first
+
+
+def test_the_template_grammar_goes_to_a_local_server_and_its_bare_bodies_are_used(pytester, small_trace, llm_env):
+    """--synth-grammar auto sends the template's GBNF (llama.cpp's ``grammar``, vLLM's ``guided_grammar``)
+    to a server that is not OpenAI's; a reply decoded under it is a bare ``return ...;``, which is used."""
+    from pytest_policysmith.generators.llm.grammar import body_grammar
+    from pytest_policysmith.templates import load_template
+
+    ctx = make_context(pytester, small_trace)
+    bodies = iter(["return obj.count * 2 + now;", "return now - 3 * obj.size;"])
+    with ChatServer(lambda req: Reply(next(bodies))) as server:
+        res = run_llm(pytester, ctx, server, candidates=2)
+    assert res.ret == 0, res.stdout.str()
+    want = body_grammar(load_template(str(ROOT / "templates" / "cache_priority")))
+    assert server.requests and all(r["grammar"] == want == r["guided_grammar"] for r in server.requests)
+    s = summary(pytester)
+    assert s["settings"]["generator_options"]["grammar"] is True
+    llm = [c for c in s["candidates"] if c["origin"].startswith("llm")]
+    assert llm and all(c["status"] == "evaluated" for c in llm)
+
+    with ChatServer(good_reply) as server:
+        assert run_llm(pytester, ctx, server, "--synth-grammar", "off").ret == 0
+    assert server.requests and not any("grammar" in r for r in server.requests)
+
+
+def test_the_grammar_states_the_templates_language():
+    from pytest_policysmith.generators.llm.grammar import body_grammar, wanted
+    from pytest_policysmith.templates import load_template
+
+    cache = body_grammar(load_template(str(ROOT / "templates" / "cache_priority")))
+    assert '"obj.count"' in cache and '"ghost.hit"' in cache and '"pow(" expr ", " expr ")"' in cache
+    assert '"/"' not in cache  # ps_div divides (x / 0 is inf)
+    tcp = body_grammar(load_template(str(ROOT / "templates" / "tcp_cong_control")))
+    assert '"hist.srtt_us[" [0-9] "]"' in tcp and '"."' not in tcp and '"/"' not in tcp  # BPF: integers only
+    assert not wanted("auto", "https://api.openai.com/v1") and wanted("auto", "http://127.0.0.1:8080/v1")
+    assert wanted("on", "https://api.openai.com/v1") and not wanted("off", "http://127.0.0.1:8080/v1")

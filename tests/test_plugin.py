@@ -160,7 +160,7 @@ def test_option_out_of_range(pytester, small_trace):
 
 
 def test_options_share_one_help_group(pytester):
-    res = pytester.runpytest_subprocess("--help")
+    res = pytester.runpytest("--help")
     text = res.stdout.str()
     block = text[text.index("policysmith: synthesize and gate heuristics"):]
     for opt in ("--synthesize", "--synth-rounds", "--synth-candidates", "--synth-parents", "--synth-generator",
@@ -174,8 +174,8 @@ def test_parallel_run_gives_the_same_verdicts(pytester, small_trace):
     runs = {}
     for label, extra in (("serial", []), ("n2", ["-n", "2"])):
         archive = pytester.path / f"{label}.sqlite"
-        res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(archive),
-                                            "--synth-seed", "7", "-p", "no:cacheprovider", *extra)
+        res = pytester.runpytest("--synthesize", str(ctx), "--synth-archive", str(archive),
+                                 "--synth-seed", "7", "-p", "no:cacheprovider", *extra)
         assert res.ret == 0, res.stdout.str()
         db = sqlite3.connect(archive)
         runs[label] = db.execute("SELECT id, hash, status, score FROM candidates ORDER BY id").fetchall()

@@ -48,6 +48,7 @@ class LLMSettings:
     prices: str | None = None
     max_reply_tokens: int | None = 1024  # per reply (max_tokens): a local server otherwise fills its window
     context_window: int | None = None  # tokens; prompts are cut to fit it with room for the reply
+    grammar: str | None = None  # GBNF every reply must follow (sent where the server decodes under it)
 
 
 @dataclass
@@ -138,6 +139,8 @@ class ChatClient:
                                    "temperature": self.settings.temperature, "seed": seed}
         if self.settings.max_reply_tokens:
             request["max_tokens"] = self.settings.max_reply_tokens
+        if self.settings.grammar:
+            request["extra_body"] = {"grammar": self.settings.grammar, "guided_grammar": self.settings.grammar}
         cached = self._cached(request)
         if cached is not None:
             self._record(RequestRecord(slot, purpose, cached.prompt_tokens, cached.completion_tokens, 0.0, 0.0,

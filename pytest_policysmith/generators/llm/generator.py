@@ -20,6 +20,7 @@ from ...templates import Template
 from ..base import Failure, Parent, Proposal
 from ..expr import normalized_hash
 from . import prompts
+from .grammar import body_grammar, wanted
 from .client import Budget, BudgetExhausted, ChatClient, LLMError, LLMSettings, Reply
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -71,6 +72,7 @@ class LLMGenerator:
         url, key = resolve_endpoint(options.pop("base_url", None))
         if options.get("concurrency") is None:
             options["concurrency"] = 1 if _local(url) else 8
+        options["grammar"] = body_grammar(template) if options.get("grammar") else None
         settings = LLMSettings(model=model, base_url=url, **options)
         if settings.max_cost is not None and model not in _prices(settings):
             raise UsageError(f"--synth-max-cost needs a price for model {model!r}; add it to the price table "
@@ -189,7 +191,8 @@ def make(template: Template, seed: int, model: str | None = None, **options) -> 
 
 def options_from(opt) -> dict:
     """What the generator takes from pytest's options (``opt`` is ``config.getoption``; never the API key)."""
-    return {"base_url": opt("synth_base_url") or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL,
+    base_url = opt("synth_base_url") or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    return {"base_url": base_url, "grammar": wanted(opt("synth_grammar") or "auto", base_url),
             "temperature": opt("synth_temperature"),
             "timeout": opt("synth_llm_timeout"), "retries": opt("synth_llm_retries"),
             "concurrency": opt("synth_concurrency"), "repairs": opt("synth_repairs"),

@@ -1,0 +1,75 @@
+"""The language of a valid body, from the TEMPLATE, as a GBNF grammar for constrained decoding.
+
+A body is one ``return EXPR;``: the expression reads only the template's declared inputs (array
+inputs with a constant index 0..9), calls only its allowed functions with their arities, and
+uses whole-number constants for integer-only templates (BPF), and divides only through
+``ps_div`` where the template offers it. A server that decodes under this grammar (llama.cpp's ``grammar``, vLLM's
+``guided_grammar``) can only write bodies that parse, pass the static rules and compile; a
+small local model then spends its tokens on the heuristic, not on the syntax.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ...errors import UsageError
+from ...templates import Template
+
+# Arities of the calls templates allow; a template may declare others in template.toml
+# ([call_arity] name = n).
+ARITY = {"log": 1, "log1p": 1, "log2": 1, "sqrt": 1, "exp": 1, "fabs": 1, "floor": 1, "ceil": 1,
+         "pow": 2, "fmin": 2, "fmax": 2, "ps_div": 2, "ps_min": 2, "ps_max": 2}
+MODES = ("auto", "on", "off")
+
+
+def body_grammar(template: Template) -> str:
+    """GBNF for one ``return EXPR;`` over the template's inputs and calls."""
+    integer = bool(template.extra.get("integer"))
+    arity = {**ARITY, **template.extra.get("call_arity", {})}
+    unknown = [c for c in template.allowed_calls if c not in arity]
+    if unknown:
+        raise UsageError(f"{template.root / 'template.toml'}: --synth-grammar needs the arity of "
+                         f"{', '.join(unknown)}; add [call_arity] {unknown[0]} = N")
+    inputs = " | ".join(_input(name) for name in template.input_names)
+    calls = " | ".join(_call(name, arity[name]) for name in template.allowed_calls)
+    number = '[0-9]{1,6}' if integer else '[0-9]{1,6} ("." [0-9]{1,4})?'
+    # Division through ps_div where the template has it (x / 0 is inf in C, 0 in BPF).
+    mul = '"*"' if integer or "ps_div" in template.allowed_calls else '("*" | "/")'
+    return "\n".join([
+        'root ::= "return " expr ";"',
+        'expr ::= or (" ? " expr " : " expr)?',
+        'or ::= and (" || " and)*',
+        'and ::= cmp (" && " cmp)*',
+        'cmp ::= sum (" " ("<" | ">" | "<=" | ">=" | "==" | "!=") " " sum)?',
+        'sum ::= prod (" " ("+" | "-") " " prod)*',
+        f'prod ::= unary (" " {mul} " " unary)*',
+        'unary ::= "-"? atom',
+        f'atom ::= number | input{" | call" if calls else ""} | "(" expr ")"',
+        f"number ::= {number}",
+        f"input ::= {inputs}",
+        *([f"call ::= {calls}"] if calls else []),
+    ]) + "\n"
+
+
+def _input(name: str) -> str:
+    if name.endswith("[i]"):
+        return f'"{name[:-3]}[" [0-9] "]"'
+    return f'"{name}"'
+
+
+def _call(name: str, n: int) -> str:
+    return f'"{name}(" expr' + ' ", " expr' * (n - 1) + ' ")"'
+
+
+def wanted(mode: str, base_url: str) -> bool:
+    """Whether to send the grammar: ``on``/``off``, or ``auto``: every server but OpenAI's own, which
+    refuses parameters it does not know (llama.cpp and vLLM read theirs and others ignore it)."""
+    if mode not in MODES:
+        raise UsageError(f"--synth-grammar {mode!r}: choose one of {', '.join(MODES)}")
+    if mode != "auto":
+        return mode == "on"
+    return "api.openai.com" not in base_url
+
+
+def grammar_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
