@@ -8,6 +8,10 @@ from typing import Protocol
 from ..outcomes import Stop
 
 
+DUPLICATE = ("Your code is the same as a heuristic already checked in this run (up to comments and spaces). "
+             "Write a different one.")
+
+
 @dataclass(frozen=True)
 class Parent:
     """A scored candidate offered as a parent (lower score is better)."""

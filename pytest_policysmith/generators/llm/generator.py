@@ -17,7 +17,7 @@ from ...errors import UsageError
 from ...outcomes import Stop, StopKind
 from ...storage.archive import Archive
 from ...templates import Template
-from ..base import Failure, Parent, Proposal
+from ..base import DUPLICATE, Failure, Parent, Proposal
 from ..expr import normalized_hash
 from . import prompts
 from .grammar import body_grammar, wanted
@@ -25,8 +25,6 @@ from .client import Budget, BudgetExhausted, ChatClient, LLMError, LLMSettings, 
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 NAME = "openai"
-DUPLICATE = ("Your code is the same as a heuristic already checked in this run (up to comments and spaces). "
-             "Write a different one.")
 KEY_ENV = "OPENAI_API_KEY"
 
 
