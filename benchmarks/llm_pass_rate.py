@@ -41,12 +41,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--candidates", type=int, default=8)
     ap.add_argument("--base-url", default="http://127.0.0.1:8080/v1")
+    ap.add_argument("--grammar", nargs="+", default=["off", "on"], choices=["off", "on"])
     args = ap.parse_args()
     print(f"{'context':<20} {'grammar':<8} {'replies':>8} {'first try':>10} {'after repair':>13} "
           f"{'compiles':>9} {'wall (s)':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for ctx in args.contexts:
-            for grammar in ("off", "on"):
+            for grammar in args.grammar:
                 r = run(ctx, grammar, args, Path(tmp))
                 comp = f"{r['compiles'] * 100:.0f}%" if r["compiles"] is not None else "-"
                 print(f"{Path(ctx).name:<20} {grammar:<8} {r['conversations']:>8} {r['first_try_pass_rate'] * 100:>9.0f}% "
