@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
@@ -33,8 +33,7 @@ class PackBaseline:
     reference: bool = False  # the L1 lower bound is a bound, not a contender
 
     def as_dict(self) -> dict:
-        return {"policy": self.policy, "excess_bins": self.excess_bins, "bins": self.bins, "paper": self.paper,
-                "reference": self.reference}
+        return asdict(self)
 
 
 class BinPackDomain(Domain):

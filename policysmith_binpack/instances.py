@@ -7,6 +7,7 @@ clipped to [1, 100], bins of capacity 100 ("Weibull 5k": 5 instances of 5,000 it
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -57,8 +58,10 @@ def packaged(name: str) -> list[tuple[int, list[int]]]:
     return [(v["capacity"], v["items"]) for _, v in sorted(data["instances"].items())]
 
 
+@functools.lru_cache(maxsize=8)
 def load(kind: str, count: int, items: int, seed: int) -> Instances:
-    """The instances a context names, written once to the cache (keyed by their bytes)."""
+    """The instances a context names, written once to the cache (keyed by their bytes), and made once
+    per process: every evaluation reads them."""
     if kind == "weibull":
         raw, name = weibull(count, items, seed), f"weibull-{count}x{items}-seed{seed}"
     elif kind in SETS:

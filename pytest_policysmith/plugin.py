@@ -1,7 +1,7 @@
 """pytest hooks and options for pytest-policysmith. Only hooks live here; the work is elsewhere.
 
 One plugin object per mode is registered in ``pytest_configure`` and holds that mode's state
-(``modes/``):
+(``modes/``); a plain regression run needs none:
 - regression (plain ``pytest contexts/X``): the context's tests run over its stored policies;
 - controller (``--synthesize``): the search loop runs instead of the test loop;
 - inner (``--synth-inner``, started by the controller): every round's rules and evaluations;
@@ -79,6 +79,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[KEY] = PolicysmithSession(config)
     for name, mode in select_mode(config):
         config.pluginmanager.register(mode, name)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In every mode, after the mode's own end of session: each used domain cleans up what dead
+    processes left (kernel objects, namespaces). Workers leave it to the process that outlives them."""
+    if not hasattr(session.config, "workerinput"):
+        session.config.stash[KEY].cleanup()
 
 
 def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:

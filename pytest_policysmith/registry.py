@@ -48,7 +48,8 @@ def _instance(cls: type) -> Any:
 
 
 def generator(name: str) -> Any:
-    """The generator factory registered as ``name`` (see ``generators/base.py``: GeneratorFactory)."""
+    """The generator module registered as ``name``: its ``make(template, seed, model, **options)`` and
+    ``options_from(getoption)`` (``generators/evolve.py`` is the smallest example)."""
     factory = _load(GENERATORS, name)
     if factory is None:
         raise UsageError(f"--synth-generator {name!r} is not known; available: {', '.join(names(GENERATORS))}")

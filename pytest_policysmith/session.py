@@ -88,10 +88,8 @@ class PolicysmithSession:
 
     def cleanup(self) -> None:
         """Each used domain's end-of-session cleanup (what crashed workers left in the kernel, say)."""
-        for name in sorted({c.domain for c in self._contexts.values()}):
-            from . import registry
-
-            registry.domain(name).cleanup()
+        for domain in dict.fromkeys(c.plugin for c in self._contexts.values()):
+            domain.cleanup()
 
     def template_for(self, ctx: Context) -> Template:
         from .templates import load_template

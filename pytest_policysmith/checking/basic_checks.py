@@ -1,6 +1,6 @@
 """CHECKER rules every domain shares: the body reads only what the template declares, and it compiles.
 
-A domain's own checks module re-exports them (``from ..checking.basic_checks import *``), so a
+A domain's own checks module imports them by name (``cache/checks.py``, ``tcp/checks.py``), so a
 context pulls everything in with one import of its domain's checks.
 """
 

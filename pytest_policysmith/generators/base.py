@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ..outcomes import Stop
+from .expr import normalized_hash
 
 
 DUPLICATE = ("Your code is the same as a heuristic already checked in this run (up to comments and spaces). "
@@ -57,3 +58,18 @@ class Generator(Protocol):
     def repair(self, round_no: int, attempt: int, failures: list[Failure]) -> list[Proposal]:
         """One repaired candidate per failure it could repair (``Proposal.idx`` names the slot)."""
         ...
+
+
+def mark_repeats(proposals: list[Proposal], seen: set[str]) -> list[Proposal]:
+    """Proposals that repeat a candidate already in the run (or an earlier one in the list), up to
+    comments and spaces, become rejected replies with ``DUPLICATE`` as feedback: nothing new is
+    learned from checking them again."""
+    taken, out = set(seen), []
+    for p in proposals:
+        if p.error is None:
+            h = normalized_hash(p.source)
+            if h in taken:
+                p = replace(p, error=DUPLICATE, meta={**(p.meta or {}), "duplicate": True})
+            taken.add(h)
+        out.append(p)
+    return out

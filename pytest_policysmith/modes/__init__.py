@@ -9,7 +9,7 @@ SPEC_KEY = "policysmith_spec"  # workerinput key: the inner spec travels to xdis
 
 
 def select_mode(config: pytest.Config) -> list[tuple[str, object]]:
-    """(name, plugin object) pairs for this process's mode."""
+    """(name, plugin object) pairs for this process's mode (none for plain regression runs)."""
     from ..session import KEY
 
     ps = config.stash[KEY]
@@ -31,6 +31,4 @@ def select_mode(config: pytest.Config) -> list[tuple[str, object]]:
         from .transfer import TransferPlugin
 
         return [("policysmith-transfer", TransferPlugin(config, ps))]
-    from .regression import RegressionMode
-
-    return [("policysmith-regression", RegressionMode(config, ps))]
+    return []  # regression: the shared session's stored policies are all it needs

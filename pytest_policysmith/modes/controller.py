@@ -76,7 +76,6 @@ class ControllerMode:
         stop = self.outcome.stop if self.outcome is not None else None
         if stop is not None and stop.kind.is_failure:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # e.g. the LLM service failed
-        self.ps.cleanup()
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.outcome is None:

@@ -91,7 +91,6 @@ class InnerReporting:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.recorder is not None and exitstatus != pytest.ExitCode.INTERRUPTED:
             self.recorder.stepper.finish()
-        self.ps.cleanup()
 
     # -- xdist (optional hooks: this process is xdist's controller when -n is given) ------------
     @pytest.hookimpl(optionalhook=True)

@@ -46,7 +46,6 @@ class TransferPlugin:
             return
         self.transfer.finish(self.ps.context_for(Path(session.config.args[0])), session.config.rootpath,
                              session.config.getoption("synth_report"))
-        self.ps.cleanup()
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         for line in self.transfer.lines:

@@ -15,7 +15,6 @@ import signal
 import subprocess
 from pathlib import Path
 
-
 from ..outcomes import Status
 from ..storage.archive import Archive
 from .schedule import slot_scope

@@ -94,8 +94,9 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     settings = run_settings(ctx, template, opts, workloads)
     run_id = _open_run(archive, ctx, settings, opts, say)
     baselines = ctx.plugin.baselines(ctx, template, opts.traces_dirs, timeout=opts.baseline_timeout)
-    best_base = _best_baseline_score(ctx, baselines)
-    caps = tuple(_baseline_scores(ctx, baselines).values())
+    scores = _baseline_scores(ctx, baselines)
+    best_base = min(scores.items(), key=lambda kv: kv[1])  # (name, score) of the best contender
+    caps = tuple(scores.values())
     try:
         _run_sessions(archive, run_id, template, opts, ctx, lambda row: _say_round(say, row, best_base, t0, opts.rounds),
                       say, caps)
@@ -259,13 +260,6 @@ def _baseline_scores(ctx: Context, baselines: dict[str, dict]) -> dict[str, floa
     first = next(iter(baselines.values()))
     names = [p for p, r in first.items() if not r.reference]
     return {p: sum(getattr(b[p], ctx.objective) for b in baselines.values()) / len(baselines) for p in names}
-
-
-def _best_baseline_score(ctx: Context, baselines: dict[str, dict]) -> tuple[str, float]:
-    """The best contender by the context's score (mean objective over the workloads)."""
-    scores = _baseline_scores(ctx, baselines)
-    best = min(scores, key=lambda name: scores[name])
-    return best, scores[best]
 
 
 def _say_round(say: Callable[[str], None], row: RoundRow, best_base: tuple[str, float], t0: float,

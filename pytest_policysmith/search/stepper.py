@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 
 from ..generators import make_generator
-from ..generators.base import DUPLICATE, Failure, Parent, Proposal
+from ..generators.base import Failure, Parent, Proposal, mark_repeats
 from ..generators.expr import normalized_hash
 from ..generators.simplify import POOL, Simplifier
 from ..domain import mean_proxy
@@ -160,10 +159,9 @@ class Stepper:
                   if r.attempt == attempt - 1 and r.status == Status.FAILED]
         if not failed:
             return []
-        seen = self.archive.hashes(self.run_id)
-        proposals = [_unless_seen(p, seen) for p in self.generator.repair(round_no, attempt, failed)]
+        # A repair that repeats a candidate already in the run goes back as feedback, unchecked.
+        proposals = mark_repeats(self.generator.repair(round_no, attempt, failed), self.archive.hashes(self.run_id))
         return [self._row(round_no, p.idx, attempt, p, self.generator.name) for p in proposals if p.idx is not None]
-
 
     @staticmethod
     def _row(round_no: int, idx: int, attempt: int, p: Proposal, gen_name: str) -> NewCandidate:
@@ -178,9 +176,3 @@ class Stepper:
         return RoundRow(round_no, top[0].score if top else None, len(passed) / len(done) if done else 0.0, secs,
                         len(rows))
 
-
-def _unless_seen(p: Proposal, seen: set[str]) -> Proposal:
-    """A repair that repeats a candidate already in the run goes back as feedback, unchecked."""
-    if p.error is None and normalized_hash(p.source) in seen:
-        return replace(p, error=DUPLICATE, meta={**(p.meta or {}), "duplicate": True})
-    return p

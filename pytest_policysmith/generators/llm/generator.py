@@ -17,14 +17,12 @@ from ...errors import UsageError
 from ...outcomes import Stop, StopKind
 from ...storage.archive import Archive
 from ...templates import Template
-from ..base import DUPLICATE, Failure, Parent, Proposal
-from ..expr import normalized_hash
+from ..base import Failure, Parent, Proposal, mark_repeats
 from . import prompts
 from .grammar import body_grammar, wanted
 from .client import Budget, BudgetExhausted, ChatClient, LLMError, LLMSettings, Reply
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-NAME = "openai"
 KEY_ENV = "OPENAI_API_KEY"
 
 
@@ -91,18 +89,10 @@ class LLMGenerator:
                              self.settings.context_window, self.settings.max_reply_tokens) for _ in range(n)]
         slots = [(round_no, i, 0) for i in range(n)]
         results = self._ask_all(convs, slots, purpose)
-        out, hashes = [], set(seen)
         shown = tuple(p.id for p in parents) if purpose == "improve" else ()  # the first prompt shows no parents
-        for k, (msgs, res) in enumerate(zip(convs, results)):
-            if res is None:
-                continue  # the request failed: its slot stays empty (llm_requests says why)
-            prop = self._proposal(msgs, res, shown, f"llm:{purpose}")
-            if prop.error is None:
-                h = normalized_hash(prop.source)
-                if h in hashes:  # nothing new to learn from checking it again: it goes back as feedback
-                    prop = replace(prop, error=DUPLICATE, meta={**prop.meta, "duplicate": True})
-                hashes.add(h)
-            out.append(replace(prop, idx=k))  # the slot of its request, whatever was dropped before it
+        # A failed request leaves its slot empty (llm_requests says why); a reply keeps its request's slot.
+        out = mark_repeats([replace(self._proposal(msgs, res, shown, f"llm:{purpose}"), idx=k)
+                            for k, (msgs, res) in enumerate(zip(convs, results)) if res is not None], seen)
         self._give_up_if_nothing(out, results)
         return out
 

@@ -10,8 +10,6 @@ small local model then spends its tokens on the heuristic, not on the syntax.
 
 from __future__ import annotations
 
-import hashlib
-
 from ...errors import UsageError
 from ...templates import Template
 
@@ -73,6 +71,3 @@ def wanted(mode: str, base_url: str) -> bool:
         return mode == "on"
     return "api.openai.com" not in base_url
 
-
-def grammar_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
