@@ -28,7 +28,10 @@ def run(ctx: str, grammar: str, args, tmp: Path) -> dict:
             "--synth-archive", str(tmp / f"{out.stem}.sqlite"), "--synth-json", str(out), "--synth-report", "none",
             "-q", "-p", "no:cacheprovider"]
     t0 = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, text=True)
+    if not out.exists():
+        sys.exit(f"llm_pass_rate: the run for {ctx} (grammar {grammar}) wrote no summary (exit {proc.returncode}):\n"
+                 + proc.stdout[-1500:])
     s = json.loads(out.read_text())
     llm = [c for c in s["candidates"] if c["origin"].startswith("llm")]
     compiled = [c["checks"].get("test_compiles") == "passed" for c in llm]

@@ -65,6 +65,10 @@ def test_good_replies_are_checked_scored_and_accounted(pytester, small_trace, ll
     first = server.requests[0]["messages"]
     assert first[0]["role"] == "system" and "double priority(" in first[0]["content"]
     assert "LRU: `return now;`" in first[1]["content"]
+    # Each request of a round has its own angle (a small model otherwise repeats the first example).
+    firsts = [r["messages"][1]["content"] for r in server.requests[:3]]
+    assert len(set(firsts)) == 3 and all("Idea to use:" in f for f in firsts)
+    assert len({r["messages"][1]["content"] for r in server.requests[3:]}) == 3
     improve = server.requests[3]["messages"][1]["content"]
     assert "miss ratio 0." in improve and "//" not in improve  # parents with scores, comments stripped
     assert all(r["auth"] == f"Bearer {KEY}" for r in server.requests)
@@ -303,16 +307,20 @@ def test_prompts_are_cut_to_fit_the_context_window(pytester, small_trace, llm_en
 def test_the_template_grammar_goes_to_a_local_server_and_its_bare_bodies_are_used(pytester, small_trace, llm_env):
     """--synth-grammar auto sends the template's GBNF (llama.cpp's ``grammar``, vLLM's ``guided_grammar``)
     to a server that is not OpenAI's; a reply decoded under it is a bare ``return ...;``, which is used."""
-    from pytest_policysmith.generators.llm.grammar import body_grammar
+    from pytest_policysmith.generators.llm.grammar import slot_grammars
     from pytest_policysmith.templates import load_template
 
     ctx = make_context(pytester, small_trace)
-    bodies = iter(["return obj.count * 2 + now;", "return now - 3 * obj.size;"])
+    bodies = iter(["return now + 2 * obj.count;", "return cache.last_evicted - 3 * obj.size;"])
     with ChatServer(lambda req: Reply(next(bodies))) as server:
         res = run_llm(pytester, ctx, server, candidates=2)
     assert res.ret == 0, res.stdout.str()
-    want = body_grammar(load_template(str(ROOT / "templates" / "cache_priority")))
-    assert server.requests and all(r["grammar"] == want == r["guided_grammar"] for r in server.requests)
+    # Each request gets its slot's grammar: the template's language, its body led by the slot's input.
+    want = slot_grammars(load_template(str(ROOT / "templates" / "cache_priority")))
+    assert len(server.requests) == 2
+    for k, r in enumerate(server.requests):
+        assert r["grammar"] == want[k] == r["guided_grammar"]
+    assert want[0].startswith('root ::= "return " "now" (') and want[1].startswith('root ::= "return " "cache.last_evicted"')
     s = summary(pytester)
     assert s["settings"]["generator_options"]["grammar"] is True
     llm = [c for c in s["candidates"] if c["origin"].startswith("llm")]
@@ -324,7 +332,7 @@ def test_the_template_grammar_goes_to_a_local_server_and_its_bare_bodies_are_use
 
 
 def test_the_grammar_states_the_templates_language():
-    from pytest_policysmith.generators.llm.grammar import body_grammar, wanted
+    from pytest_policysmith.generators.llm.grammar import body_grammar, slot_grammars, wanted
     from pytest_policysmith.templates import load_template
 
     cache = body_grammar(load_template(str(ROOT / "templates" / "cache_priority")))
@@ -333,4 +341,8 @@ def test_the_grammar_states_the_templates_language():
     tcp = body_grammar(load_template(str(ROOT / "templates" / "tcp_cong_control")))
     assert '"hist.srtt_us[" [0-9] "]"' in tcp and '"."' not in tcp and '"/"' not in tcp  # BPF: integers only
     assert not wanted("auto", "https://api.openai.com/v1") and wanted("auto", "http://127.0.0.1:8080/v1")
+    # Leads are a template's choice: the cache template names them, tcp none (one grammar for all).
+    assert slot_grammars(load_template(str(ROOT / "templates" / "tcp_cong_control"))) == []
+    lead = slot_grammars(load_template(str(ROOT / "templates" / "cache_priority")))[3]
+    assert lead.splitlines()[1:] == cache.splitlines()[1:] and '"obj.freq"' in lead.splitlines()[0]
     assert wanted("on", "https://api.openai.com/v1") and not wanted("off", "http://127.0.0.1:8080/v1")

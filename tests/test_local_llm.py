@@ -30,14 +30,18 @@ def local_llm():
 
 @pytest.mark.parametrize("template", ["cache_priority", "tcp_cong_control", "binpack_priority"])
 def test_llama_cpp_parses_every_templates_grammar(local_llm, template, tmp_path):
-    from pytest_policysmith.generators.llm.grammar import body_grammar
+    from pytest_policysmith.generators.llm.grammar import body_grammar, slot_grammars
     from pytest_policysmith.templates import load_template
 
-    gbnf = tmp_path / "body.gbnf"
-    gbnf.write_text(body_grammar(load_template(str(ROOT / "templates" / template))))
-    check = ("import sys; from llama_cpp import LlamaGrammar; "
-             "LlamaGrammar.from_string(open(sys.argv[1]).read(), verbose=False); print('ok')")
-    out = subprocess.run([str(ROOT / ".venv-llm" / "bin" / "python"), "-c", check, str(gbnf)],
+    tpl = load_template(str(ROOT / "templates" / template))
+    files = []
+    for k, text in enumerate([body_grammar(tpl), *slot_grammars(tpl)]):  # the one grammar, and each lead's
+        files.append(tmp_path / f"body{k}.gbnf")
+        files[-1].write_text(text)
+    check = ("import sys; from llama_cpp import LlamaGrammar\n"
+             "for f in sys.argv[1:]: LlamaGrammar.from_string(open(f).read(), verbose=False)\n"
+             "print('ok')")
+    out = subprocess.run([str(ROOT / ".venv-llm" / "bin" / "python"), "-c", check, *map(str, files)],
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "ok", out.stderr[-2000:]
 
@@ -47,6 +51,9 @@ def _synth(pytester, ctx: Path, *args: str):
                               "-p", "no:cacheprovider", "--synth-generator", "openai", "--synth-model", "local",
                               "--synth-base-url", URL, "--synth-rounds", "2", "--synth-candidates", "3",
                               "--synth-simplify-rounds", "0", "--synth-llm-timeout", "300", "--synth-json", "s.json",
+                              # A body needs well under 256 tokens; a reply that rambles to the default cap
+                              # of 1024 costs a minute on 2 cores (and is told it was cut either way).
+                              "--synth-max-reply-tokens", "256",
                               "--synth-report", "none", *args)
 
 

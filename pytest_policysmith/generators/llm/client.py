@@ -133,14 +133,16 @@ class ChatClient:
         p_in, p_out = self.prices.get(self.settings.model, (0.0, 0.0))
         return (prompt_tokens * p_in + completion_tokens * p_out) / 1e6
 
-    def chat(self, messages: list[dict], seed: int, slot: str, purpose: str) -> Reply:
-        """One completion; retried on 429, 5xx, timeouts and connection errors."""
+    def chat(self, messages: list[dict], seed: int, slot: str, purpose: str, grammar: str | None = None) -> Reply:
+        """One completion; retried on 429, 5xx, timeouts and connection errors. ``grammar`` replaces
+        the settings' grammar for this request."""
         request: dict[str, Any] = {"model": self.settings.model, "messages": messages,
                                    "temperature": self.settings.temperature, "seed": seed}
         if self.settings.max_reply_tokens:
             request["max_tokens"] = self.settings.max_reply_tokens
-        if self.settings.grammar:
-            request["extra_body"] = {"grammar": self.settings.grammar, "guided_grammar": self.settings.grammar}
+        grammar = grammar or self.settings.grammar
+        if grammar:
+            request["extra_body"] = {"grammar": grammar, "guided_grammar": grammar}
         cached = self._cached(request)
         if cached is not None:
             self._record(RequestRecord(slot, purpose, cached.prompt_tokens, cached.completion_tokens, 0.0, 0.0,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ...errors import UsageError
 from ...outcomes import Stop, StopKind
@@ -19,7 +19,7 @@ from ...storage.archive import Archive
 from ...templates import Template
 from ..base import Failure, Parent, Proposal, mark_repeats
 from . import prompts
-from .grammar import body_grammar, wanted
+from .grammar import body_grammar, slot_grammars, wanted
 from .client import Budget, BudgetExhausted, ChatClient, LLMError, LLMSettings, Reply
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -49,6 +49,7 @@ class LLMGenerator:
     name: str = "openai"
     stop: Stop | None = None
     _last_error: str | None = None
+    leads: list[str] = field(default_factory=list)  # per-slot grammars (grammar.slot_grammars)
 
     @property
     def repairs(self) -> int:
@@ -77,16 +78,19 @@ class LLMGenerator:
         budget = Budget(settings.max_cost, settings.max_tokens, spent.get("cost_usd", 0.0),
                         spent.get("prompt_tokens", 0) + spent.get("completion_tokens", 0))
         client = ChatClient(settings, key, budget) if archive is not None else None
-        return cls(template, seed, settings, client, archive, run_id)
+        leads = slot_grammars(template) if settings.grammar else []
+        return cls(template, seed, settings, client, archive, run_id, leads=leads)
 
     # -- Generator protocol ---------------------------------------------------------------
     def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
         purpose = "first" if round_no <= 1 else "improve"
         system = prompts.render(self.template, "system")
-        user = prompts.render(self.template, purpose, parents=[
-            {"id": p.id, "score": p.score, "code": prompts.clean(p.source)} for p in parents])
+        shown_parents = [{"id": p.id, "score": p.score, "code": prompts.clean(p.source)} for p in parents]
+        # Each request's prompt knows its slot, so a template can give each slot its own angle: with one
+        # prompt for all, a small model answers the same first example again and again.
+        users = [prompts.render(self.template, purpose, parents=shown_parents, slot=k) for k in range(n)]
         convs = [prompts.fit([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                             self.settings.context_window, self.settings.max_reply_tokens) for _ in range(n)]
+                             self.settings.context_window, self.settings.max_reply_tokens) for user in users]
         slots = [(round_no, i, 0) for i in range(n)]
         results = self._ask_all(convs, slots, purpose)
         shown = tuple(p.id for p in parents) if purpose == "improve" else ()  # the first prompt shows no parents
@@ -130,7 +134,8 @@ class LLMGenerator:
         def ask(k: int) -> Reply | None:
             r, i, a = slots[k]
             try:
-                return client.chat(convs[k], self._request_seed(r, i, a), slot_id(r, i, a), purpose)
+                return client.chat(convs[k], self._request_seed(r, i, a), slot_id(r, i, a), purpose,
+                                   self._grammar(i, a))
             except BudgetExhausted as exc:
                 self.stop = Stop(StopKind.BUDGET, str(exc))
             except LLMError as exc:
@@ -153,6 +158,11 @@ class LLMGenerator:
             self.archive.record_request(self.run_id, rec.slot, rec.purpose, self.settings.model, rec.prompt_tokens,
                                         rec.completion_tokens, rec.cost_usd, rec.seconds, rec.status, rec.cached,
                                         rec.error, rec.attempts, rec.timeouts)
+
+    def _grammar(self, idx: int, attempt: int) -> str | None:
+        """Slot ``idx``'s grammar: its lead, moved on by one for each repair (a repeat under the same
+        lead tends to come back), or the template's one grammar."""
+        return self.leads[(idx + attempt) % len(self.leads)] if self.leads else None
 
     def _request_seed(self, round_no: int, idx: int, attempt: int) -> int:
         h = hashlib.sha256(f"{self.seed}:{round_no}:{idx}:{attempt}".encode()).hexdigest()

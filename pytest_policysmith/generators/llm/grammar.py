@@ -23,8 +23,9 @@ MODES = ("auto", "on", "off")
 TERMS = 4
 
 
-def body_grammar(template: Template) -> str:
-    """GBNF for one ``return EXPR;`` over the template's inputs and calls."""
+def body_grammar(template: Template, lead: str | None = None) -> str:
+    """GBNF for one ``return EXPR;`` over the template's inputs and calls; with ``lead``, one whose
+    expression starts with that input (see ``slot_grammars``)."""
     integer = bool(template.extra.get("integer"))
     arity = {**ARITY, **template.extra.get("call_arity", {})}
     unknown = [c for c in template.allowed_calls if c not in arity]
@@ -36,8 +37,13 @@ def body_grammar(template: Template) -> str:
     number = '[0-9]{1,6}' if integer else '[0-9]{1,6} ("." [0-9]{1,4})?'
     # Division through ps_div where the template has it (x / 0 is inf in C, 0 in BPF).
     mul = '"*"' if integer or "ps_div" in template.allowed_calls else '("*" | "/")'
+    if lead is None:
+        root = 'root ::= "return " expr ";"'
+    else:
+        ops = " | ".join(f'"{o}"' for o in ("+", "-", "*", "<", ">", "<=", ">=")) + ("" if "/" not in mul else ' | "/"')
+        root = f'root ::= "return " {_input(lead)} (" " ({ops}) " " expr)? ";"'
     return "\n".join([
-        'root ::= "return " expr ";"',
+        root,
         'expr ::= or (" ? " expr " : " expr)?',
         'or ::= and (" || " and){0,2}',
         'and ::= cmp (" && " cmp){0,2}',
@@ -50,6 +56,19 @@ def body_grammar(template: Template) -> str:
         f"input ::= {inputs}",
         *([f"call ::= {calls}"] if calls else []),
     ]) + "\n"
+
+
+def slot_grammars(template: Template) -> list[str]:
+    """One grammar per input the template names in ``[llm] leads``: request ``k`` of a round gets the
+    ``k % n``-th, so its body starts with that input. Under one grammar and one prompt a small model
+    answered ``return now;`` (or another seed) for most requests of a round; the leads spread a round
+    over the inputs. Empty where the template names none."""
+    leads = (template.extra.get("llm") or {}).get("leads") or []
+    unknown = [lead for lead in leads if lead not in template.input_names]
+    if unknown:
+        raise UsageError(f"{template.root / 'template.toml'}: [llm] leads names {', '.join(unknown)}, "
+                         "which the template does not declare as inputs")
+    return [body_grammar(template, lead) for lead in leads]
 
 
 def _input(name: str) -> str:

@@ -4,6 +4,9 @@
 - ``first.md.j2``: simple examples and a request for one idea in one code block;
 - ``improve.md.j2``: the parents' code, comments stripped, with their scores;
 - ``repair.md.j2``: the CHECKER's feedback on the previous answer.
+
+``first`` and ``improve`` are rendered per request with its ``slot`` (its place in the round), so a
+template can give each request its own angle.
 """
 
 from __future__ import annotations
