@@ -51,6 +51,40 @@ def test_the_generator_is_reproducible_and_keeps_niches(template):
     assert len({p.parent_ids[0] for p in a}) > 3
 
 
+def test_polish_orders_ties_on_the_whole_priority_and_on_each_branch(template):
+    """address/gzip: LFU matches WTinyLFU only with the most recent first among equal counts."""
+    from pytest_policysmith.generators.simplify import polish_rounds, tie_broken, tiebreak_of
+
+    tb = tiebreak_of(template)
+    assert render(tb) == "ps_div(now, 1.0 + now)" and polish_rounds(template, 8) == 1 and polish_rounds(template, 0) == 0
+    texts = {render(t) for t in tie_broken(parse_body("return obj.count > 1.0 ? obj.count : now;"), tb)}
+    assert texts == {
+        "(obj.count > 1.0 ? obj.count : now) - ps_div(now, 1.0 + now)", "(obj.count > 1.0 ? obj.count : now) + ps_div(now, 1.0 + now)",
+        "obj.count > 1.0 ? obj.count - ps_div(now, 1.0 + now) : now", "obj.count > 1.0 ? obj.count + ps_div(now, 1.0 + now) : now",
+        "obj.count > 1.0 ? obj.count : now - ps_div(now, 1.0 + now)", "obj.count > 1.0 ? obj.count : now + ps_div(now, 1.0 + now)",
+    }
+    # The polish round (the first after the search) offers them for the search's best; a better one
+    # then counts as the search's best, and simplification starts from it.
+    simp = Simplifier(5, caps=(0.3329633, 0.3329966), tiebreak=tb, polish=1)  # WTinyLFU, S3-FIFO
+    best = Parent("r05c01", "return obj.count > 1.0 ? obj.count : now;", 0.332976, 5)
+    props = simp.propose([best], 25, seen=set(), round_no=6)
+    assert len(props) == 6 and {p.origin for p in props} == {"polish:tiebreak"} and props[0].parent_ids == ("r05c01",)
+    polished = Parent("r06c02", props[2].source, 0.332963, 6)
+    assert incumbent([polished, best], simp.best_rounds, caps=simp.caps).id == "r06c02"
+    assert incumbent([polished, best], simp.search_rounds, caps=simp.caps).id == "r05c01"  # were it not the best
+    assert simp.propose([polished, best], 25, set(), round_no=7)[0].origin == "simplify"
+
+
+def test_templates_without_a_tiebreak_are_not_polished():
+    from pytest_policysmith.generators.simplify import polish_rounds
+    from pytest_policysmith.templates import load_template
+
+    from helpers import ROOT
+
+    for name in ("tcp_cong_control", "binpack_priority"):
+        assert polish_rounds(load_template(str(ROOT / "templates" / name)), 8) == 0
+
+
 def test_a_sampled_trace_keeps_whole_objects(tmp_path):
     trace = open_trace(str(synthetic_trace(tmp_path / "t.oracleGeneral.bin.zst", 50_000, 5_000, seed=2)))
     sample = sampled_trace(trace, 0.1)

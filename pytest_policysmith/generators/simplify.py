@@ -1,7 +1,8 @@
 """Readable winners: one-step simplifications of a winner, and the smallest one that scores as well.
 
 A search leaves terms, branches and long constants that no longer pay for themselves. After
-the search rounds the loop runs simplification rounds: each proposes every one-step
+the search rounds the loop runs simplification rounds (the first of them a *polish* round where
+the template declares a tie-break, see ``polish_rounds``): each proposes every one-step
 simplification of the *incumbent* (a branch of ``?:`` kept alone, a term of a sum or a factor
 of a product dropped, a call replaced by its argument, a constant cut to fewer digits). The
 incumbent is the smallest candidate whose score is within ``TOLERANCE`` (relative) of the
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import UsageError
+from ..templates import Template
 from .base import Parent, Proposal
-from .expr import Bin, Call, Cond, Neg, Node, Num, ParseError, fmt_num, nodes, normalized_hash, parse_body, \
-    render, render_body, replace_at, size
+from .expr import Bin, Call, Cond, Neg, Node, Num, ParseError, children, fmt_num, nodes, normalized_hash, parse_body, \
+    parse_expr, render, render_body, replace_at, size
 
 TOLERANCE = 0.0005  # a simplification may cost at most 0.05% of the best score (relative)
 POOL = 1000  # scored candidates looked at for the incumbent (simplification rounds and the winner)
@@ -93,17 +96,64 @@ def _one_step(node: Node) -> list[Node]:
     return []
 
 
+def tiebreak_of(template: Template) -> Node | None:
+    """The template's tie-break term (``[polish] tiebreak`` in template.toml), if it declares one."""
+    text = (template.extra.get("polish") or {}).get("tiebreak")
+    if not text:
+        return None
+    try:
+        return parse_expr(text)
+    except ParseError as exc:
+        raise UsageError(f"{template.root / 'template.toml'}: [polish] tiebreak {text!r} is not an "
+                         f"expression: {exc}") from None
+
+
+def polish_rounds(template: Template, simplify_rounds: int) -> int:
+    """1 where the template declares a tie-break and the run simplifies (the polish round is the
+    first simplification round), else 0."""
+    return 1 if simplify_rounds > 0 and tiebreak_of(template) is not None else 0
+
+
+def tie_broken(tree: Node, tiebreak: Node) -> list[Node]:
+    """``tree`` with equal priorities ordered by the tie-break (added: the lower value first;
+    subtracted: the higher), on the whole expression or on one branch of a ``?:``. Count-valued
+    priorities tie often, and the harness's own tie-break is insertion order; mutations rarely hit on
+    the right one (address/gzip: LFU matches WTinyLFU only with the most recent first among equals)."""
+    out = []
+    for node, path in nodes(tree):
+        if path == () or isinstance(_parent(tree, path), Cond) and path[-1] > 0:
+            out += [replace_at(tree, path, Bin(op, node, tiebreak)) for op in ("-", "+")]
+    return out
+
+
+def _parent(tree: Node, path: tuple[int, ...]) -> Node:
+    node = tree
+    for k in path[:-1]:
+        node = children(node)[k]
+    return node
+
+
 @dataclass
 class Simplifier:
-    """Proposes the simplification rounds that follow the search rounds."""
+    """Proposes the rounds that follow the search rounds: polish (``polish`` rounds, at most one),
+    then simplification."""
 
     search_rounds: int
     integer: bool = False  # the template is integer-only
     caps: tuple[float, ...] = ()  # the baselines' scores (see ``within``)
     tolerance: float = TOLERANCE
+    tiebreak: Node | None = None
+    polish: int = 0
 
-    def propose(self, pool: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
-        inc = incumbent(pool, self.search_rounds, self.tolerance, self.caps)
+    @property
+    def best_rounds(self) -> int:
+        """The last round whose candidates count towards the search's best (polish included)."""
+        return self.search_rounds + self.polish
+
+    def propose(self, pool: list[Parent], n: int, seen: set[str], round_no: int | None = None) -> list[Proposal]:
+        if round_no is not None and round_no <= self.best_rounds:
+            return self._polish(pool, n, seen)
+        inc = incumbent(pool, self.best_rounds, self.tolerance, self.caps)
         if inc is None:
             return []
         try:
@@ -121,4 +171,23 @@ class Simplifier:
             out.append(Proposal(body, (inc.id,), "simplify"))
             if len(out) == n:
                 break
+        return out
+
+    def _polish(self, pool: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
+        """Tie-broken forms of the search's best candidates, best first (nothing without a tie-break)."""
+        out: list[Proposal] = []
+        taken = set(seen)
+        for parent in [p for p in pool if p.round <= self.search_rounds][:3]:
+            if self.tiebreak is None:
+                break
+            try:
+                tree = parse_body(parent.source)
+            except ParseError:
+                continue
+            for new in tie_broken(tree, self.tiebreak):
+                body = render_body(new, self.integer)
+                h = normalized_hash(body)
+                if h not in taken and len(out) < n:
+                    taken.add(h)
+                    out.append(Proposal(body, (parent.id,), "polish:tiebreak"))
         return out

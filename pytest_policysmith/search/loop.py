@@ -18,7 +18,7 @@ from typing import Callable
 from .. import __version__
 from ..context import Context
 from ..errors import ArchiveWriteError, SearchError, UsageError
-from ..generators.simplify import POOL, TOLERANCE, incumbent
+from ..generators.simplify import POOL, TOLERANCE, incumbent, polish_rounds
 from ..reporting.llm import llm_block
 from ..outcomes import PASSED, REJECTED, Status, Stop
 from ..storage.archive import Archive, CandidateRow, RoundRow
@@ -97,15 +97,17 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     scores = _baseline_scores(ctx, baselines)
     best_base = min(scores.items(), key=lambda kv: kv[1])  # (name, score) of the best contender
     caps = tuple(scores.values())
+    polish = polish_rounds(template, opts.simplify_rounds)
     try:
-        _run_sessions(archive, run_id, template, opts, ctx, lambda row: _say_round(say, row, best_base, t0, opts.rounds),
+        _run_sessions(archive, run_id, template, opts, ctx,
+                      lambda row: _say_round(say, row, best_base, t0, opts.rounds, polish),
                       say, caps)
         archive.set_run_status(run_id, "finished")
     except ArchiveWriteError as exc:
         raise SearchError(f"run {run_id} stopped: {exc}.\n{_kept(archive, run_id)}\n"
                           f"Then resume with: --synth-resume {run_id}") from None
     all_rows = archive.candidates(run_id)
-    raw_best, winner = pick_winner(archive, run_id, opts.rounds, caps)
+    raw_best, winner = pick_winner(archive, run_id, opts.rounds + polish, caps)
     outcome = SearchOutcome(
         run_id, ctx, opts, winner, archive.rounds(run_id), baselines,
         evaluated=sum(r.status == Status.EVALUATED for r in all_rows),
@@ -243,7 +245,8 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
         rounds.append((r, slots, 1 if r == 0 or r > opts.rounds else 1 + opts.repairs))
     return InnerSpec(run_id, str(archive.path), [str(d) for d in opts.traces_dirs], rounds, opts.generator,
                      opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options),
-                     search_rounds=opts.rounds, simplify_caps=list(caps), deaths_before=len(archive.crashes(run_id)),
+                     search_rounds=opts.rounds, polish_rounds=polish_rounds(template, opts.simplify_rounds),
+                     simplify_caps=list(caps), deaths_before=len(archive.crashes(run_id)),
                      inflight=_inflight_path(archive, run_id, opts))
 
 
@@ -263,19 +266,19 @@ def _baseline_scores(ctx: Context, baselines: dict[str, dict]) -> dict[str, floa
 
 
 def _say_round(say: Callable[[str], None], row: RoundRow, best_base: tuple[str, float], t0: float,
-               search_rounds: int) -> None:
+               search_rounds: int, polish: int = 0) -> None:
     """A line per round; a simplification round with nothing left to try says nothing."""
     if row.round <= search_rounds or row.candidates:
-        say(_progress(row, best_base, t0, search_rounds))
+        say(_progress(row, best_base, t0, search_rounds, polish))
 
 
-def _progress(stats: RoundRow, best_base: tuple[str, float], t0: float, search_rounds: int) -> str:
+def _progress(stats: RoundRow, best_base: tuple[str, float], t0: float, search_rounds: int, polish: int = 0) -> str:
     elapsed = time.perf_counter() - t0
     rate = stats.candidates / stats.seconds if stats.seconds > 0 else 0.0
     best = f"{stats.best_score:.6f}" if stats.best_score is not None else "-"
     delta = ""
     if stats.best_score is not None:
         delta = f" ({(stats.best_score - best_base[1]) / best_base[1] * 100:+.2f}%)"
-    label = "simplify" if stats.round > search_rounds else "best"
+    label = "best" if stats.round <= search_rounds else "polish" if stats.round <= search_rounds + polish else "simplify"
     return (f"round {stats.round:2d}  {label} {best} vs {best_base[0]} {best_base[1]:.6f}{delta}  "
             f"pass {stats.pass_rate * 100:5.1f}%  {rate:5.1f} cand/s  elapsed {elapsed:6.1f}s")

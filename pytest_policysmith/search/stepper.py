@@ -16,7 +16,7 @@ import time
 from ..generators import make_generator
 from ..generators.base import Failure, Parent, Proposal, mark_repeats
 from ..generators.expr import normalized_hash
-from ..generators.simplify import POOL, Simplifier
+from ..generators.simplify import POOL, Simplifier, tiebreak_of
 from ..domain import mean_proxy
 from ..outcomes import PASSED, REJECTED, Status, Stop, StopKind
 from ..storage.archive import Archive, CandidateRow, NewCandidate, RoundRow
@@ -50,7 +50,8 @@ class Stepper:
                                         run_id=spec.run_id, **(spec.generator_options or {}))
         self.started = time.time()
         self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")),
-                                     tuple(spec.simplify_caps or ()))
+                                     tuple(spec.simplify_caps or ()), tiebreak=tiebreak_of(template),
+                                     polish=spec.polish_rounds)
 
     def settle(self, cid: str) -> None:
         """A candidate whose items are all done: failed rules make it ``failed``, no verdict ``error``."""
@@ -145,7 +146,7 @@ class Stepper:
             parents = [parent_of(r) for r in self.archive.top(self.run_id, pool)]
             if simplify:
                 proposals = self.simplifier.propose(parents, self.spec.candidates,
-                                                    self.archive.hashes(self.run_id, scored_only=True))
+                                                    self.archive.hashes(self.run_id, scored_only=True), round_no)
                 gen_name = "simplify"
             else:
                 proposals = self.generator.propose(round_no, parents, self.spec.candidates,
