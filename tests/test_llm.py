@@ -59,8 +59,8 @@ def test_good_replies_are_checked_scored_and_accounted(pytester, small_trace, ll
     assert llm["cost_usd"] == pytest.approx((600 * 1.0 + 120 * 2.0) / 1e6)
     assert llm["first_try_pass_rate"] == 1.0 and llm["after_repair_pass_rate"] == 1.0
     db = sqlite3.connect(pytester.path / "a.sqlite")
-    origins = {o for (o,) in db.execute("SELECT origin FROM candidates WHERE round>0 AND status='evaluated'")}
-    assert origins == {"llm:first", "llm:improve"}
+    origins = {o for (o,) in db.execute("SELECT origin FROM candidates WHERE round BETWEEN 1 AND 2 AND status='evaluated'")}
+    assert origins == {"llm:first", "llm:improve"}  # the two search rounds; polish and simplify follow
     assert server.purposes() == ["first"] * 3 + ["improve"] * 3
     first = server.requests[0]["messages"]
     assert first[0]["role"] == "system" and "double priority(" in first[0]["content"]

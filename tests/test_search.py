@@ -59,9 +59,12 @@ def test_polish_orders_ties_on_the_whole_priority_and_on_each_branch(template):
     assert render(tb) == "ps_div(now, 1.0 + now)" and polish_rounds(template, 8) == 1 and polish_rounds(template, 0) == 0
     texts = {render(t) for t in tie_broken(parse_body("return obj.count > 1.0 ? obj.count : now;"), tb)}
     assert texts == {
-        "(obj.count > 1.0 ? obj.count : now) - ps_div(now, 1.0 + now)", "(obj.count > 1.0 ? obj.count : now) + ps_div(now, 1.0 + now)",
-        "obj.count > 1.0 ? obj.count - ps_div(now, 1.0 + now) : now", "obj.count > 1.0 ? obj.count + ps_div(now, 1.0 + now) : now",
-        "obj.count > 1.0 ? obj.count : now - ps_div(now, 1.0 + now)", "obj.count > 1.0 ? obj.count : now + ps_div(now, 1.0 + now)",
+        "(obj.count > 1.0 ? obj.count : now) - ps_div(now, 1.0 + now)",
+        "(obj.count > 1.0 ? obj.count : now) + ps_div(now, 1.0 + now)",
+        "obj.count > 1.0 ? obj.count - ps_div(now, 1.0 + now) : now",
+        "obj.count > 1.0 ? obj.count + ps_div(now, 1.0 + now) : now",
+        "obj.count > 1.0 ? obj.count : now - ps_div(now, 1.0 + now)",
+        "obj.count > 1.0 ? obj.count : now + ps_div(now, 1.0 + now)",
     }
     # The polish round (the first after the search) offers them for the search's best; a better one
     # then counts as the search's best, and simplification starts from it.

@@ -176,10 +176,10 @@ class Simplifier:
     def _polish(self, pool: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
         """Tie-broken forms of the search's best candidates, best first (nothing without a tie-break)."""
         out: list[Proposal] = []
+        if self.tiebreak is None:
+            return out
         taken = set(seen)
         for parent in [p for p in pool if p.round <= self.search_rounds][:3]:
-            if self.tiebreak is None:
-                break
             try:
                 tree = parse_body(parent.source)
             except ParseError:

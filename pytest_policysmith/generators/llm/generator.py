@@ -49,7 +49,7 @@ class LLMGenerator:
     name: str = "openai"
     stop: Stop | None = None
     _last_error: str | None = None
-    leads: list[str] = field(default_factory=list)  # per-slot grammars (grammar.slot_grammars)
+    lead_grammars: list[str] = field(default_factory=list)  # one per slot (grammar.slot_grammars)
 
     @property
     def repairs(self) -> int:
@@ -78,8 +78,8 @@ class LLMGenerator:
         budget = Budget(settings.max_cost, settings.max_tokens, spent.get("cost_usd", 0.0),
                         spent.get("prompt_tokens", 0) + spent.get("completion_tokens", 0))
         client = ChatClient(settings, key, budget) if archive is not None else None
-        leads = slot_grammars(template) if settings.grammar else []
-        return cls(template, seed, settings, client, archive, run_id, leads=leads)
+        lead_grammars = slot_grammars(template) if settings.grammar else []
+        return cls(template, seed, settings, client, archive, run_id, lead_grammars=lead_grammars)
 
     # -- Generator protocol ---------------------------------------------------------------
     def propose(self, round_no: int, parents: list[Parent], n: int, seen: set[str]) -> list[Proposal]:
@@ -162,7 +162,8 @@ class LLMGenerator:
     def _grammar(self, idx: int, attempt: int) -> str | None:
         """Slot ``idx``'s grammar: its lead, moved on by one for each repair (a repeat under the same
         lead tends to come back), or the template's one grammar."""
-        return self.leads[(idx + attempt) % len(self.leads)] if self.leads else None
+        grammars = self.lead_grammars
+        return grammars[(idx + attempt) % len(grammars)] if grammars else None
 
     def _request_seed(self, round_no: int, idx: int, attempt: int) -> int:
         h = hashlib.sha256(f"{self.seed}:{round_no}:{idx}:{attempt}".encode()).hexdigest()
