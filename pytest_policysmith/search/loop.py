@@ -115,12 +115,19 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
         failed=sum(r.status in REJECTED for r in all_rows),
         wall_seconds=time.perf_counter() - t0, settings=settings,
         stop=(archive.run(run_id) or {}).get("stop"),
-        llm=llm_block(archive.llm_totals(run_id), all_rows, opts.repairs) if opts.generator == "openai" else None,
+        llm=_llm_summary(archive, run_id, all_rows, opts),
         candidates=[_candidate_record(archive, run_id, r) for r in all_rows],
         raw_best=raw_best,
     )
     archive.close()
     return outcome
+
+
+def _llm_summary(archive: Archive, run_id: str, rows: list[CandidateRow], opts: SearchOptions) -> dict | None:
+    """The LLM block over the search rounds only: polish and simplification rounds are not the model's."""
+    if opts.generator != "openai":
+        return None
+    return llm_block(archive.llm_totals(run_id), [r for r in rows if r.round <= opts.rounds], opts.repairs)
 
 
 def pick_winner(archive: Archive, run_id: str, search_rounds: int,
