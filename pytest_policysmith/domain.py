@@ -70,6 +70,15 @@ class Domain:
         """Workload name -> identity (``sha256`` at least): recorded with a run, checked on resume."""
         raise NotImplementedError
 
+    def split(self, ctx: Context, dirs: Iterable[Path]) -> list[str]:
+        """The workloads to search one at a time, each for its own heuristic (a context that asks
+        for one search per trace, say); empty for one search over all of them."""
+        return []
+
+    def only(self, ctx: Context, workload: str) -> Context:
+        """The context narrowed to one of :meth:`split`'s workloads (its own name, for the archive)."""
+        raise NotImplementedError
+
     def build(self, ctx: Context, template: Template, source: str, name: str) -> Any:
         """Compile a candidate (raises CompileError with the compiler's text)."""
         raise NotImplementedError

@@ -57,6 +57,7 @@ class PolicysmithSession:
         self.traces_dirs: list[Path] = traces_dirs if traces_dirs is not None else \
             search_dirs(config.getoption("synth_traces"))
         self.source: CandidateSource = StoredPolicies(self)
+        self.workload: str | None = None  # an inner session of a per-workload search: its one workload
         self._contexts: dict[Path, Context] = {}
         self._templates: dict[str, Template] = {}
         self._evaluations: dict[tuple[str, str], Evaluation] = {}
@@ -83,7 +84,8 @@ class PolicysmithSession:
         if root is None:
             return None
         if root not in self._contexts:
-            self._contexts[root] = load_context(root, decls[root])
+            ctx = load_context(root, decls[root])
+            self._contexts[root] = ctx.plugin.only(ctx, self.workload) if self.workload else ctx
         return self._contexts[root]
 
     def cleanup(self) -> None:
@@ -105,7 +107,9 @@ class PolicysmithSession:
         from .storage.policies import load_policies
 
         template = self.template_for(ctx)
-        return [make_candidate(ctx, id=p.name, source=p.source, template=template, origin="stored", path=p.path,
+        # A per-workload search's winner is gated on its own workload (recorded when accepted).
+        return [make_candidate(ctx.plugin.only(ctx, p.meta["workload"]) if p.meta.get("workload") else ctx,
+                               id=p.name, source=p.source, template=template, origin="stored", path=p.path,
                                meta=p.meta) for p in load_policies(ctx.policies_dir)]
 
     def candidate(self, cid: str, path: Path) -> Candidate:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
@@ -17,6 +17,7 @@ class CacheSettings:
     traces: tuple[str, ...]  # dataset/name in the trace store, or file paths
     cache_size: float | int  # a fraction of the footprint (<= 1), or an absolute size
     ignore_size: bool = False  # count objects, not bytes
+    per_trace: bool = False  # one search per trace (a heuristic each), not one over all of them
 
 
 class CacheDomain(Domain):
@@ -41,7 +42,19 @@ class CacheDomain(Domain):
         ignore = fields.pop("ignore_size", False)
         if not isinstance(ignore, bool):
             raise UsageError(f"{where}: field 'ignore_size' must be true or false")
-        return CacheSettings(traces, size, ignore)
+        per_trace = fields.pop("per_trace", False)
+        if not isinstance(per_trace, bool):
+            raise UsageError(f"{where}: field 'per_trace' must be true (one search per trace) or false")
+        return CacheSettings(traces, size, ignore, per_trace)
+
+    def split(self, ctx, dirs: Iterable[Path]) -> list[str]:
+        from .traces import expand
+
+        return expand(ctx.settings.traces, dirs) if ctx.settings.per_trace else []
+
+    def only(self, ctx, workload: str):
+        return replace(ctx, name=f"{ctx.name}:{workload}",
+                       settings=replace(ctx.settings, traces=(workload,), per_trace=False))
 
     def workloads(self, ctx, dirs: Iterable[Path]) -> dict[str, dict]:
         from .evaluator import context_traces
@@ -79,11 +92,11 @@ class CacheDomain(Domain):
 
     def transfer_workloads(self, ctx, dataset: str | None, sizes: list[float], dirs: Iterable[Path]) -> list[Any]:
         from .transfer import Workload
-        from .traces import dataset_traces
+        from .traces import dataset_traces, expand
 
         if dataset:
             return [Workload(t, ctx.settings.cache_size) for t in dataset_traces(dataset, dirs)]
-        return [Workload(t, size) for t in ctx.settings.traces for size in sizes]
+        return [Workload(t, size) for t in expand(ctx.settings.traces, dirs) for size in sizes]
 
     def run_workload(self, workload: Any, ctx, template, heuristics: dict[str, str], dirs: Iterable[Path]) -> dict:
         from .transfer import run_workload

@@ -10,7 +10,7 @@ from ..context import Context
 from ..domain import Evaluation
 from ..sandbox import Limits
 from .simulator import build, resolve_capacity, simulate
-from .traces import Trace, open_trace, sampled_trace
+from .traces import Trace, expand, open_trace, sampled_trace
 
 EVAL_LIMITS = Limits(cpu_seconds=300, wall_seconds=600)
 # The cascade: traces this long are first simulated on a SHARDS-style sample of their objects;
@@ -19,7 +19,8 @@ CASCADE = {"sample_rate": 0.1, "min_requests": 1_000_000}
 
 
 def context_traces(ctx: Context, dirs: Iterable[Path]) -> list[Trace]:
-    return [open_trace(name, list(dirs)) for name in ctx.settings.traces]
+    dirs = list(dirs)
+    return [open_trace(name, dirs) for name in expand(ctx.settings.traces, dirs)]
 
 
 def evaluate(source: str, template, ctx: Context, traces: list[Trace], name: str = "candidate",

@@ -11,6 +11,7 @@ Layout of the array file (little-endian): a 64-byte header
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -101,6 +102,31 @@ def trace_label(path: str) -> str:
             stem = stem[: -len(suffix)]
             break
     return f"{p.parent.name}/{stem}"
+
+
+PATTERN_CHARS = "*?["
+
+
+def expand(names: Iterable[str], dirs: Iterable[Path] = ()) -> list[str]:
+    """Trace names with patterns (``lirs/*``, ``*/*``) resolved in the trace store: every
+    ``dataset/name`` whose file matches, in name order; plain names pass through unchanged.
+    A pattern that matches nothing is an error naming it and the folders searched."""
+    dirs = [Path(d) for d in dirs]
+    out: list[str] = []
+    for name in names:
+        if not any(c in name for c in PATTERN_CHARS):
+            out.append(name)
+            continue
+        found = sorted({label for d in dirs for f in d.rglob("*")
+                        if f.is_file() and f.name.endswith(SUFFIXES) and not f.name.upper().startswith(NOT_TRACES)
+                        and fnmatch.fnmatchcase(label := trace_label(str(f)), name)})
+        if not found:
+            where = ", ".join(str(d) for d in dirs) or f"(none: set --synth-traces or ${TRACES_ENV})"
+            raise TraceError(f"trace pattern {name!r} matches no trace in the trace store: {where}; "
+                             f"point --synth-traces (or ${TRACES_ENV}) at the folder that holds the "
+                             "<dataset>/<name>.oracleGeneral.bin.zst files, or list the traces by name")
+        out.extend(found)
+    return list(dict.fromkeys(out))
 
 
 def public_url(name: str) -> str | None:

@@ -18,6 +18,7 @@ from ..session import PolicysmithSession
 if TYPE_CHECKING:
     from ..search.controller import Prepared
     from ..search.loop import SearchOutcome
+    from ..search.suite import SuiteOutcome
 
 
 class ControllerMode:
@@ -33,7 +34,7 @@ class ControllerMode:
             config.option.numprocesses = None
             config.option.tx = []
         self.prepared: Prepared | None = None  # once the inputs are checked
-        self.outcome: SearchOutcome | None = None  # after the run
+        self.outcome: SearchOutcome | SuiteOutcome | None = None  # after the run (a suite: one search per workload)
         self.error: str | None = None  # a run that failed plainly (a stopped search, a broken link)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -80,9 +81,13 @@ class ControllerMode:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.outcome is None:
             return
+        from ..reporting.suite import terminal_lines
         from ..reporting.terminal import summary_lines
+        from ..search.suite import SuiteOutcome
 
-        for line in summary_lines(self.outcome, verbosity=self.config.getoption("verbose")):
+        lines = terminal_lines(self.outcome.summary) if isinstance(self.outcome, SuiteOutcome) else \
+            summary_lines(self.outcome, verbosity=self.config.getoption("verbose"))
+        for line in lines:
             terminalreporter.write_line(line)
         # pytest's closing line counts what ran; a search runs candidates, not tests, and would
         # otherwise end with "no tests ran", which reads like a failure.

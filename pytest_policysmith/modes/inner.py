@@ -29,6 +29,7 @@ class InnerMode:
 
         self.config, self.ps, self.spec = config, ps, spec
         ps.traces_dirs = [Path(d) for d in spec.traces_dirs]
+        ps.workload = spec.workload
         self.slots = SlotSource(spec, ps.template_for)
         ps.source = self.slots
 

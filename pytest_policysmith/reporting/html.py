@@ -23,6 +23,13 @@ const ok=i.filter(x=>x.complete&&x.naturalWidth>0);document.body.dataset.images=
 i.filter(x=>!ok.includes(x)).forEach(x=>x.insertAdjacentHTML("afterend","<p><b>missing figure: "+x.alt+"</b></p>"))});
 </script>"""
 
+# Tables with class "sortable": a click on a heading sorts the rows by that column (numbers as numbers).
+SORT_SCRIPT = """<script>document.querySelectorAll("table.sortable th").forEach((th,k)=>{th.style.cursor="pointer";
+th.onclick=()=>{const b=th.closest("table").tBodies[0],r=[...b.rows],up=th.dataset.up!=="1";th.dataset.up=up?"1":"0";
+const v=x=>{const t=x.cells[k].innerText,n=parseFloat(t);return isNaN(n)?t:n};
+r.sort((x,y)=>{const a=v(x),c=v(y);return (a>c?1:a<c?-1:0)*(up?1:-1)});r.forEach(x=>b.appendChild(x))}});
+</script>"""
+
 
 def highlight_c(source: str) -> str:
     """A small C highlighter: comments, keywords, numbers (no dependency)."""
@@ -39,19 +46,26 @@ def highlight_c(source: str) -> str:
 
 
 def table(headers: list[str], rows: list[list], highlight: frozenset[int] | set[int] = frozenset(),
-          table_id: str = "") -> str:
-    def cell(v) -> str:
-        if isinstance(v, float):
-            return f'<td class="num">{v:.6f}</td>'
-        if isinstance(v, int) and not isinstance(v, bool):
-            return f'<td class="num">{v}</td>'
-        return f"<td>{html.escape(str(v))}</td>"
+          table_id: str = "", bold: frozenset[tuple[int, int]] | set[tuple[int, int]] = frozenset(),
+          sortable: bool = False) -> str:
+    """``highlight``: rows shaded as ours; ``bold``: (row, column) cells in bold (a row's best value);
+    ``sortable``: a click on a heading sorts by that column."""
+    def cell(v, strong: bool) -> str:
+        text = f"{v:.6f}" if isinstance(v, float) else str(v) if isinstance(v, int) else html.escape(str(v))
+        text = f"<b>{text}</b>" if strong else text
+        numeric = isinstance(v, (int, float)) and not isinstance(v, bool)
+        return f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>"
 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join(f'<tr{" class=ours" if i in highlight else ""}>' + "".join(cell(v) for v in r) + "</tr>"
-                   for i, r in enumerate(rows))
+    body = "".join(f'<tr{" class=ours" if i in highlight else ""}>'
+                   + "".join(cell(v, (i, j) in bold) for j, v in enumerate(r)) + "</tr>" for i, r in enumerate(rows))
     ident = f' id="{table_id}"' if table_id else ""
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    cls = ' class="sortable"' if sortable else ""
+    return f"<table{ident}{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def escape(text: str) -> str:
+    return html.escape(text)
 
 
 def image(path: Path, alt: str) -> str:
@@ -65,7 +79,7 @@ def page(title: str, sections: list[tuple[str, str]], data: dict | None = None) 
         blob = ('<script type="application/json" id="policysmith-data">'
                 + json.dumps(data, default=str).replace("</", "<\\/") + "</script>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>\n{body}{blob}{IMAGE_CHECK}"
+            f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>\n{body}{blob}{IMAGE_CHECK}{SORT_SCRIPT}"
             "</body></html>\n")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pytest
 
@@ -14,9 +14,12 @@ from ..generators import generator_options, make_generator
 from ..paths import CACHE_ENV
 from ..reporting.summary import summary_dict, write_json
 from ..session import PolicysmithSession
-from ..storage.policies import accept
+from ..storage.policies import accept, policy_name
 from ..templates import Template
 from .loop import SearchError, SearchOptions, SearchOutcome, synthesize
+
+if TYPE_CHECKING:
+    from .suite import SuiteOutcome
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,17 @@ def _report_dir(config: pytest.Config, p: Prepared, outcome: SearchOutcome) -> P
     return Path(opt) if opt else run_dir(p.options.archive, outcome.run_id) / "report"
 
 
-def run(p: Prepared, config: pytest.Config, say: Callable[[str], None]) -> SearchOutcome:
+def run(p: Prepared, config: pytest.Config, say: Callable[[str], None]) -> SearchOutcome | SuiteOutcome:
     # Validate name, model, prompts and prices before any work (no request is made here).
     make_generator(p.options.generator, p.template, p.options.seed, p.options.model,
                    **dict(p.options.generator_options))
+    workloads = p.context.plugin.split(p.context, p.options.traces_dirs)
+    if workloads:  # one search per workload
+        from .suite import run_suite, write_suite_outputs
+
+        suite = run_suite(p.context, p.template, p.options, workloads, config, say)
+        write_suite_outputs(config, p.options, suite, say)
+        return suite
     outcome = synthesize(p.context, p.template, p.options, say)
     try:
         _write_outputs(config, p, outcome, say)
@@ -136,12 +146,18 @@ def _write_outputs(config: pytest.Config, p: Prepared, outcome: SearchOutcome, s
 
         say(f"policysmith: report {write_run_report(summary, report)}")
     if config.getoption("synth_accept"):
-        if outcome.winner is None:
-            raise UsageError("--synth-accept: no candidate passed the checker, nothing to accept")
-        w = outcome.winner
-        meta = {
-            "run_id": outcome.run_id, "candidate": w.id, "score": w.score, "objective": p.context.objective,
-            "metrics": w.metrics, "origin": w.origin, "parents": list(w.parents), **outcome.settings,
-        }
-        path = accept(p.context.policies_dir, f"{p.context.name}_{w.id.split('-')[0]}_{w.hash[:6]}", w.source, meta)
-        say(f"policysmith: accepted {w.id} as {path}")
+        accept_winner(p.context, outcome, say)
+
+
+def accept_winner(ctx: Context, outcome: SearchOutcome, say: Callable[[str], None], **extra: object) -> None:
+    """--synth-accept: store the winner in the context's ``policies/`` with everything the run decided
+    (``extra``: e.g. the one workload a per-workload search was for)."""
+    if outcome.winner is None:
+        raise UsageError(f"--synth-accept: no candidate of {ctx.name} passed the checker, nothing to accept")
+    w = outcome.winner
+    meta = {
+        "run_id": outcome.run_id, "candidate": w.id, "score": w.score, "objective": ctx.objective,
+        "metrics": w.metrics, "origin": w.origin, "parents": list(w.parents), **outcome.settings, **extra,
+    }
+    path = accept(ctx.policies_dir, policy_name(ctx.name, w.id.split('-')[0], w.hash[:6]), w.source, meta)
+    say(f"policysmith: accepted {w.id} as {path}")

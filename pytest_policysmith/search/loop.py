@@ -46,6 +46,7 @@ class SearchOptions:
     inner_args: tuple[str, ...] = ()  # extra pytest arguments for the inner session (e.g. --tx)
     simplify_rounds: int = 0  # rounds after the search that simplify the winner (generators/simplify.py)
     baseline_timeout: float | None = None  # seconds per baseline shown beside the search; slower: a timeout
+    workload: str | None = None  # one search of a per-workload context (Domain.split): its workload
 
 
 MAX_BLAMELESS_DEATHS = 3  # worker deaths with no slot to blame before a run stops (a sick host)
@@ -254,7 +255,7 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
                      opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options),
                      search_rounds=opts.rounds, polish_rounds=polish_rounds(template, opts.simplify_rounds),
                      simplify_caps=list(caps), deaths_before=len(archive.crashes(run_id)),
-                     inflight=_inflight_path(archive, run_id, opts))
+                     inflight=_inflight_path(archive, run_id, opts), workload=opts.workload)
 
 
 def _inflight_path(archive: Archive, run_id: str, opts: SearchOptions) -> str | None:

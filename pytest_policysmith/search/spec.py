@@ -47,6 +47,7 @@ class InnerSpec:
     simplify_caps: list[float] | None = None  # the baselines' scores: simplification may not give a win away
     deaths_before: int = 0  # worker deaths recorded in the run before this session started
     inflight: str | None = None  # without xdist workers: the file naming the slot being run (deaths.InFlight)
+    workload: str | None = None  # a per-workload search (Domain.split): the one workload this run searches
 
     def slots(self) -> list[str]:
         return [slot_id(r, i, a) for r, n, attempts in self.rounds for a in range(attempts) for i in range(n)]

@@ -7,6 +7,7 @@ only pairs with metadata are loaded, so an interrupted accept leaves no half pol
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,11 @@ def load_policies(folder: Path) -> list[StoredPolicy]:
             raise UsageError(f"{meta_file}: not valid JSON ({exc}); restore it from version control") from exc
         out.append(StoredPolicy(c_file.stem, c_file, c_file.read_text(), meta))
     return out
+
+
+def policy_name(*parts: str) -> str:
+    """A file stem from a context (or context:workload) name and the candidate: ``cache_suite_lirs_ps_r12c03_ab12cd``."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(parts))
 
 
 def accept(folder: Path, name: str, source: str, meta: dict[str, Any]) -> Path:

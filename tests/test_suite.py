@@ -1,0 +1,126 @@
+"""One search per trace (``per_trace``), from the outside: the table, the stored winners, their
+gates, transfer, and a kill in the middle of the suite."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import make_context, synth
+from pytest_policysmith.cache.traces import synthetic_trace
+
+TRACES = ("a", "b", "c")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    """A trace store with one dataset of three small synthetic traces, and a file that is not a trace."""
+    root = tmp_path_factory.mktemp("store")
+    for i, name in enumerate(TRACES):
+        synthetic_trace(root / "ds" / f"{name}.oracleGeneral.bin.zst", 12_000 + 3_000 * i, 1_500, seed=11 + i)
+    (root / "ds" / "README.md").write_text("not a trace\n")
+    return root
+
+
+def suite_context(pytester, store: Path, **over):
+    fields = {"traces": ["ds/*"], "per_trace": True, "search": {"rounds": 1, "candidates": 3, "parents": 2}} | over
+    return make_context(pytester, store / "ds" / "a.oracleGeneral.bin.zst", **fields)
+
+
+def test_one_search_per_trace_with_table_transfer_and_gates(pytester, store):
+    ctx = suite_context(pytester, store)
+    res = synth(pytester, ctx, "--synth-traces", str(store), "--synth-json", "s.json", "--synth-accept", "-n", "2",
+                "--synth-report", str(pytester.path / "rep"))
+    assert res.ret == 0, res.stdout.str()
+    res.stdout.fnmatch_lines(["[[]1/3[]] ds/a: * vs *; * evaluated, * s", "[[]2/3[]] ds/b: *", "[[]3/3[]] ds/c: *",
+                              "policysmith suite ctx: 3 traces in * s; the winner matches or beats *"])
+    assert "round  1" not in res.stdout.str()  # one line per trace, not per round (-v shows rounds)
+    s = json.loads((pytester.path / "s.json").read_text())
+    rows = s["per_trace"]
+    assert [r["trace"] for r in rows] == ["ds/a", "ds/b", "ds/c"]
+    for r in rows:
+        assert r["source"] and r["score"] == s["searches"][r["trace"]]["best"]["score"]
+        bases = s["searches"][r["trace"]]["baselines"][r["trace"]]
+        paper = {p: v["object_miss_ratio"] for p, v in bases.items() if v["paper"]}
+        assert r["best_paper_baseline"] == {"policy": min(paper, key=paper.get), "score": min(paper.values())}
+        assert r["best_baseline"]["score"] <= r["best_paper_baseline"]["score"]
+        assert r["belady"] == bases["Belady"]["object_miss_ratio"] < r["best_baseline"]["score"]
+        gap = (r["best_baseline"]["score"] - r["score"]) / (r["best_baseline"]["score"] - r["belady"])
+        assert r["gap_closed"] == pytest.approx(gap)
+        assert r["matches_or_beats_paper"] == (r["score"] <= min(paper.values()) + 1e-12)
+    assert s["matches_or_beats_paper"] == sum(r["matches_or_beats_paper"] for r in rows) / 3
+    assert s["matches_or_beats_all"] == sum(r["matches_or_beats_all"] for r in rows) / 3
+    assert len(set(s["runs"].values())) == 3  # a run per trace, each in the archive
+    for own, t in s["transfer"].items():
+        assert t["traces"] == 2 and set(t["scores"]) == {"ds/a", "ds/b", "ds/c"}
+        assert t["scores"][own] == next(r["score"] for r in rows if r["trace"] == own)
+        best_paper = {r["trace"]: r["best_paper_baseline"]["score"] for r in rows}
+        assert t["wins"] == sum(v <= best_paper[w] + 1e-12 for w, v in t["scores"].items() if w != own)
+    page = (pytester.path / "rep" / "index.html").read_text()
+    assert 'id="per-trace" class="sortable"' in page and "<b>" in page and (pytester.path / "rep" / "transfer.png").is_file()
+
+    stored = sorted(p.name for p in (ctx / "policies").glob("*.c"))
+    assert [n.split("_r")[0] for n in stored] == ["ctx_ds_a", "ctx_ds_b", "ctx_ds_c"]  # named after the trace
+    meta = json.loads((ctx / "policies" / stored[1]).with_suffix(".json").read_text())
+    assert meta["workload"] == "ds/b" and list(meta["metrics"]) == ["ds/b"]
+
+    gate = pytester.runpytest(str(ctx / "test_gate.py"), "--synth-traces", str(store), "-p", "no:cacheprovider", "-v")
+    assert gate.ret == 0, gate.stdout.str()
+    gate.stdout.fnmatch_lines(["*test_reproduces_recorded_score?ctx_ds_a_* PASSED*"])
+    assert gate.parseoutcomes()["passed"] == 6  # each winner reproduced and gated on its own trace
+
+
+def test_a_killed_suite_resumes_without_redoing_finished_traces(pytester, store):
+    ctx = suite_context(pytester, store, search={"rounds": 3, "candidates": 3, "parents": 2})
+    archive = pytester.path / "k.sqlite"
+    argv = [sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive", str(archive),
+            "--synth-traces", str(store), "-p", "no:cacheprovider", "--synth-report", "none", "-v"]
+    proc = subprocess.Popen(argv, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("[1/3]"):
+            seen += [next(proc.stdout)]  # the second trace's search has started once it says so
+            break
+    while not any(line.startswith("round  1") for line in seen[-1:]):
+        seen.append(next(proc.stdout))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db = sqlite3.connect(archive)
+    before = dict(db.execute("SELECT context, id FROM runs"))
+    done_a = db.execute("SELECT COUNT(*) FROM candidates WHERE run_id=?", (before["ctx:ds/a"],)).fetchone()[0]
+    assert set(before) == {"ctx:ds/a", "ctx:ds/b"}, "".join(seen)
+
+    res = pytester.runpytest_subprocess("--synthesize", str(ctx), "--synth-archive", str(archive), "--synth-traces",
+                                        str(store), "--synth-resume", "--synth-json", "r.json", "-p", "no:cacheprovider",
+                                        "--synth-report", "none")
+    assert res.ret == 0, res.stdout.str()
+    res.stdout.fnmatch_lines(["[[]1/3[]] ds/a: * (resumed)", "[[]2/3[]] ds/b: * (resumed)", "[[]3/3[]] ds/c: *"])
+    after = dict(db.execute("SELECT context, id FROM runs"))
+    assert {k: after[k] for k in before} == before and len(after) == 3  # the same runs continued, one new
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE run_id=?", (before["ctx:ds/a"],)).fetchone()[0] == done_a
+    assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+    assert len(json.loads((pytester.path / "r.json").read_text())["per_trace"]) == 3
+
+
+def test_a_pattern_that_matches_nothing_is_a_usage_error(pytester, store):
+    ctx = suite_context(pytester, store, traces=["nope/*"])
+    res = synth(pytester, ctx, "--synth-traces", str(store))
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines(["*trace pattern 'nope/*' matches no trace in the trace store: *store*"])
+
+
+def test_per_trace_must_be_a_boolean(pytester, store):
+    ctx = suite_context(pytester, store, per_trace="yes")
+    res = synth(pytester, ctx, "--synth-traces", str(store))
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines(["*conftest.py: field 'per_trace' must be true (one search per trace) or false"])
