@@ -7,7 +7,11 @@ import re
 import shutil
 import sqlite3
 
+import numpy as np
 import pytest
+import zstandard
+
+from pytest_policysmith.cache.traces import ORACLE_GENERAL_DTYPE
 
 from helpers import ROOT, make_context, synth
 
@@ -82,7 +86,22 @@ def test_gate_failure_names_the_baseline(pytester, small_trace):
     (ctx / "policies" / "lru.json").write_text(json.dumps({"metrics": {}}))
     res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-k", "beats")
     res.assert_outcomes(failed=1)
-    res.stdout.fnmatch_lines(["*policy lru does not beat baseline Belady on*object_miss_ratio * vs Belady *"])
+    res.stdout.fnmatch_lines(["*policy lru does not match baseline Belady on*matching it passes*"
+                              "object_miss_ratio * vs Belady *"])
+
+
+def test_gate_passes_a_match_where_the_baseline_reaches_belady(pytester, tmp_path):
+    """Every request a new object: LRU is as good as Belady, and a policy can only match it."""
+    recs = np.zeros(5000, dtype=ORACLE_GENERAL_DTYPE)
+    recs["clock_time"], recs["obj_id"], recs["obj_size"], recs["next_access_vtime"] = np.arange(5000), np.arange(5000), 1, -1
+    trace = tmp_path / "unique.oracleGeneral.bin.zst"
+    trace.write_bytes(zstandard.ZstdCompressor().compress(recs.tobytes()))
+    ctx = make_context(pytester, trace, gate=["LRU"])
+    (ctx / "policies").mkdir()
+    (ctx / "policies" / "lru.c").write_text("return now;\n")
+    (ctx / "policies" / "lru.json").write_text(json.dumps({"metrics": {}}))
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-k", "beats")
+    res.assert_outcomes(passed=1)
 
 
 def test_checker_feedback_is_stored(pytester, small_trace):

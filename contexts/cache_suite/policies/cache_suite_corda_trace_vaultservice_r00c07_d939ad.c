@@ -1,0 +1,2 @@
+// LRU: the least recently accessed object is evicted first.
+return now;

@@ -1,0 +1,2 @@
+// MRU: the most recently accessed object is evicted first.
+return -now;
