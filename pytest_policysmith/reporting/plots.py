@@ -64,13 +64,19 @@ def pass_rate(rounds: list[dict], path: Path) -> Path:
 
 
 def heatmap(rows: list[str], cols: list[str], values: list[list[float]], label: str, path: Path) -> Path:
-    """Policies x traces, e.g. the miss ratio relative to LRU (lower is better)."""
+    """Policies x traces, e.g. the miss ratio relative to LRU (lower is better). The colours centre
+    on 1.0 (a tie) and saturate at +25%, so that one trace where a policy is 40x worse does not wash
+    out the differences of a few percent that matter elsewhere."""
+    from matplotlib.colors import TwoSlopeNorm
+
     plt = _plt()
+    finite = [v for row in values for v in row if v == v]
+    low = min([0.95, *finite])
     fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(cols) + 3), max(3, 0.35 * len(rows) + 1.5)))
-    im = ax.imshow(values, aspect="auto", cmap="RdYlGn_r")
+    im = ax.imshow(values, aspect="auto", cmap="RdYlGn_r", norm=TwoSlopeNorm(vcenter=1.0, vmin=low, vmax=1.25))
     ax.set_xticks(range(len(cols)), cols, rotation=70, fontsize=7)
     ax.set_yticks(range(len(rows)), rows, fontsize=7)
-    fig.colorbar(im, ax=ax, label=label)
+    fig.colorbar(im, ax=ax, label=label, extend="max")
     return _save(fig, path)
 
 

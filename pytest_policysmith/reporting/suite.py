@@ -90,6 +90,25 @@ def terminal_lines(s: dict) -> list[str]:
             f"a winner wins on a median {fmt(s['transfer_win_rate_median'])} of the other traces"]
 
 
+def markdown_table(s: dict) -> list[str]:
+    """The paper-style table as Markdown (the README's and the per-trace benchmark's), with the
+    fractions over traces and the transfer median beneath it."""
+    pct = lambda v: f"{v * 100:.1f}%" if v is not None else "n/a"
+    yes = lambda v: "yes" if v else "no"
+    lines = ["| trace | winner | best paper baseline | best baseline | Belady | gap closed | all 14 | all | "
+             "wins elsewhere | s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in s["per_trace"]:
+        bp, ba = r["best_paper_baseline"] or r["best_baseline"], r["best_baseline"]
+        win = (s["transfer"].get(r["trace"]) or {}).get("win_rate")
+        score = f"{r['score']:.6f}" if r["score"] is not None else "none"
+        belady = f"{r['belady']:.6f}" if r["belady"] is not None else "-"
+        late = f" (timeout: {', '.join(r['baseline_timeouts'])})" if r["baseline_timeouts"] else ""
+        lines.append(f"| {r['trace']} | {score} | {bp['policy']} {bp['score']:.6f} | {ba['policy']} {ba['score']:.6f}"
+                     f"{late} | {belady} | {pct(r['gap_closed'])} | {yes(r['matches_or_beats_paper'])} | "
+                     f"{yes(r['matches_or_beats_all'])} | {pct(win)} | {r['wall_seconds']:.0f} |")
+    return [*lines, "", *terminal_lines(s)]
+
+
 def write_suite_report(s: dict, folder: Path) -> Path:
     """index.html: the sortable table (best value per row in bold), the transfer heat map, the sources."""
     from . import plots
