@@ -27,6 +27,7 @@ def package_templates_dirs() -> list[Path]:
 
 
 def search_dirs(option: str | None = None) -> list[Path]:
-    """The trace store: directories from ``--synth-traces`` or ``$POLICYSMITH_TRACES`` (os.pathsep-separated)."""
+    """The trace store: directories from ``--synth-traces`` or ``$POLICYSMITH_TRACES`` (os.pathsep-separated),
+    made absolute here, because the inner session runs in the context's folder."""
     raw = option if option else os.environ.get(TRACES_ENV, "")
-    return [Path(p).expanduser() for p in raw.split(os.pathsep) if p]
+    return [Path(p).expanduser().resolve() for p in raw.split(os.pathsep) if p]

@@ -52,6 +52,17 @@ def test_same_seed_same_run(pytester, small_trace):
     assert srcs[0] == srcs[1]
 
 
+def test_relative_archive_and_trace_store(pytester, small_trace):
+    """Paths as a user types them, relative to where pytest starts: the inner session runs in the
+    context's folder, and still finds the archive's run folder and the trace store."""
+    shutil.copy(small_trace, pytester.mkdir("store") / small_trace.name)
+    ctx = make_context(pytester, small_trace, traces=[small_trace.name[: -len(".oracleGeneral.bin.zst")]])
+    res = pytester.runpytest("--synthesize", str(ctx), "--synth-archive", "a.sqlite", "--synth-traces", "store",
+                             "--synth-json", "s.json", "-p", "no:cacheprovider")
+    assert res.ret == 0, res.stdout.str()[-2000:]
+    assert json.loads((pytester.path / "s.json").read_text())["best"]["score"] > 0
+
+
 def test_accept_then_regression_mode(pytester, small_trace):
     ctx = make_context(pytester, small_trace)
     assert synth(pytester, ctx, "--synth-accept").ret == 0

@@ -88,7 +88,8 @@ def _options(config: pytest.Config, ps: PolicysmithSession, ctx: Context, worker
         generator=generator,
         seed=opt("synth_seed"),
         workers=workers,
-        archive=Path(opt("synth_archive") or config.rootpath / ".policysmith" / "archive.sqlite"),
+        # absolute: the inner session runs in the context's folder and finds its spec beside the archive
+        archive=Path(opt("synth_archive") or config.rootpath / ".policysmith" / "archive.sqlite").resolve(),
         resume=opt("synth_resume"),
         traces_dirs=tuple(ps.traces_dirs),
         model=opt("synth_model"),
