@@ -34,7 +34,8 @@ class Binary:
 def compiler_identity(cc: str = "gcc") -> str:
     exe = shutil.which(cc)
     if exe is None:
-        raise UsageError(f"C compiler {cc!r} not found on PATH; install it (Debian: apt-get install {cc})")
+        package = {"ld": "binutils"}.get(cc, cc)
+        raise UsageError(f"build tool {cc!r} not found on PATH; install it (Debian: apt-get install {package})")
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout
     return out.splitlines()[0] if out else cc
 
@@ -48,9 +49,14 @@ def compile_c(source: str, cc: str = "gcc", flags: tuple[str, ...] = CFLAGS) -> 
     return _compile(source, cc, list(flags), list(LIBS), "bin")
 
 
+SHARED_LINK = ("ld", "-shared", "-lm")
+
+
 def compile_shared(source: str, cc: str = "gcc") -> Binary:
-    """Compile ``source`` to a shared object (a candidate that a compiled harness loads)."""
-    return _compile(source, cc, [*CFLAGS, "-shared", "-fPIC"], list(LIBS), "so")
+    """Compile ``source`` to a shared object (a candidate that a compiled harness loads). The
+    object is linked by ``ld`` itself: gcc's link step (collect2 and the C runtime's start files,
+    which an object loaded by the harness does not use) took 18 of a candidate's 43 ms."""
+    return _compile(source, cc, [*CFLAGS, "-fPIC", "-c"], [], "so", link=SHARED_LINK)
 
 
 def compile_bpf(source: str, include_dir: Path, cc: str = "clang") -> Binary:
@@ -59,8 +65,11 @@ def compile_bpf(source: str, include_dir: Path, cc: str = "clang") -> Binary:
     return _compile(source, cc, [*BPF_FLAGS, "-I", str(include_dir), "-c"], [], "bpf", salt=ident)
 
 
-def _compile(source: str, cc: str, flags: list[str], libs: list[str], kind: str, salt: str = "") -> Binary:
-    key = hashlib.sha256("\0".join([compiler_identity(cc), salt, *flags, *libs, source]).encode()).hexdigest()
+def _compile(source: str, cc: str, flags: list[str], libs: list[str], kind: str, salt: str = "",
+             link: tuple[str, ...] = ()) -> Binary:
+    """``link``: a linker command run on the compiler's object (``ld -shared``), else none."""
+    ident = [compiler_identity(cc), *([compiler_identity(link[0]), *link] if link else [])]
+    key = hashlib.sha256("\0".join([*ident, salt, *flags, *libs, source]).encode()).hexdigest()
     out = cache_dir() / kind / key[:2] / key
     if out.exists():
         return Binary(out, key, 0.0, True)
@@ -71,9 +80,17 @@ def _compile(source: str, cc: str, flags: list[str], libs: list[str], kind: str,
         obj = Path(tmp) / "out"
         t0 = time.perf_counter()
         proc = subprocess.run([cc, *flags, "-o", str(obj), str(src), *libs], capture_output=True, text=True, cwd=tmp)
-        secs = time.perf_counter() - t0
         if proc.returncode != 0:
             raise CompileError(f"{cc} failed with exit code {proc.returncode}", clean_stderr(proc.stderr, tmp))
+        if link:
+            linked = Path(tmp) / "linked"
+            proc = subprocess.run([link[0], "-o", str(linked), str(obj), *link[1:]], capture_output=True, text=True,
+                                  cwd=tmp)
+            if proc.returncode != 0:
+                raise CompileError(f"{link[0]} failed with exit code {proc.returncode}",
+                                   clean_stderr(proc.stderr, tmp))
+            obj = linked
+        secs = time.perf_counter() - t0
         write_atomic(out, obj.read_bytes(), mode=0o755)
     return Binary(out, key, secs, False)
 

@@ -11,7 +11,6 @@ candidate's feedback.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import resource
 import signal
@@ -44,37 +43,56 @@ class RunResult:
         return self.breach is None and self.returncode == 0
 
 
-CLONE_NEWNET, CLONE_NEWUSER = 0x40000000, 0x10000000
-_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: the child only calls it
+# The limits are applied by a tiny launcher that then execs the program: Python can then start it
+# with vfork (no preexec_fn), instead of copying a large pytest worker's page tables with fork for
+# every run (a sixth of a worker's time in a search on a small trace).
+LAUNCHER = r"""
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static void limit(int what, const char *value) {
+    rlim_t v = (rlim_t)strtoull(value, NULL, 10);
+    struct rlimit r = {v, v};
+    if (setrlimit(what, &r) != 0) { perror("policysmith sandbox: setrlimit"); _exit(126); }
+}
+
+int main(int argc, char **argv) {  /* CPU_SECONDS AS_BYTES FSIZE_BYTES PROGRAM [ARG...] */
+    if (argc < 5) { fputs("policysmith sandbox: usage: CPU AS FSIZE PROGRAM [ARG...]\n", stderr); return 126; }
+    /* Its own network namespace where allowed (root, or unprivileged user namespaces): only a
+       loopback that is down. Otherwise the program's seccomp filter is the only network barrier. */
+    if (unshare(CLONE_NEWNET) != 0) (void)unshare(CLONE_NEWUSER | CLONE_NEWNET);
+    limit(RLIMIT_CPU, argv[1]);
+    limit(RLIMIT_AS, argv[2]);
+    limit(RLIMIT_FSIZE, argv[3]);
+    limit(RLIMIT_CORE, "0");
+    execv(argv[4], argv + 4);
+    perror("policysmith sandbox: exec");
+    return 127;
+}
+"""
 
 
-def _own_network() -> None:
-    """Move the (forked, single-threaded) child into a new network namespace, if allowed."""
-    for flags in (CLONE_NEWNET, CLONE_NEWUSER | CLONE_NEWNET):
-        if _LIBC.unshare(flags) == 0:
-            return  # otherwise the seccomp filter is the only network barrier
+def _launcher() -> str:
+    """The launcher's path, compiled once per machine (the compile step caches it by source)."""
+    from .compile import compile_c
 
-
-def _limit(limits: Limits):
-    def apply() -> None:
-        _own_network()
-        cpu = int(limits.cpu_seconds) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.address_space, limits.address_space))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size, limits.file_size))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
+    return str(compile_c(LAUNCHER).path)
 
 
 def run_limited(argv: Sequence[str], limits: Limits = Limits()) -> RunResult:
     """Run ``argv`` under ``limits``; never raises for the child's misbehaviour."""
     cpu_before = _children_cpu()
+    cpu = int(limits.cpu_seconds) + 1
+    launch = [_launcher(), str(cpu), str(limits.address_space), str(limits.file_size), *argv]
     with scratch_dir("ps-run-") as tmp:
         with open(os.path.join(tmp, ".stdout"), "w+b") as out, open(os.path.join(tmp, ".stderr"), "w+b") as err:
             proc = subprocess.Popen(
-                list(argv), cwd=tmp, env={"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp},
-                stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=_limit(limits), start_new_session=True,
+                launch, cwd=tmp, env={"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp},
+                stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True,
             )
             try:
                 proc.wait(timeout=limits.wall_seconds)

@@ -59,6 +59,7 @@ class PolicysmithSession:
         self.source: CandidateSource = StoredPolicies(self)
         self.workload: str | None = None  # an inner session of a per-workload search: its one workload
         self._contexts: dict[Path, Context] = {}
+        self._roots: dict[Path, Path] = {}  # a test's path -> its context's folder
         self._templates: dict[str, Template] = {}
         self._evaluations: dict[tuple[str, str], Evaluation] = {}
         self._baselines: dict[str, Baselines] = {}
@@ -79,12 +80,14 @@ class PolicysmithSession:
     def context_for(self, path: Path) -> Context | None:
         from .context import find_context_root, load_context
 
-        decls = self.declarations()
-        root = find_context_root(Path(path).resolve(), decls)
+        root = self._roots.get(path)  # asked once per test item: the walk up the folders is not free
         if root is None:
-            return None
+            root = find_context_root(Path(path).resolve(), self.declarations())
+            if root is None:
+                return None  # not remembered: a conftest collected later may declare it
+            self._roots[path] = root
         if root not in self._contexts:
-            ctx = load_context(root, decls[root])
+            ctx = load_context(root, self.declarations()[root])
             self._contexts[root] = ctx.plugin.only(ctx, self.workload) if self.workload else ctx
         return self._contexts[root]
 

@@ -38,7 +38,10 @@ def test_synthesis_run_writes_summary(pytester, small_trace):
 
 
 def test_same_seed_same_run(pytester, small_trace):
-    ctx = make_context(pytester, small_trace)
+    tpl = pytester.path / "tpl"
+    shutil.copytree(ROOT / "templates" / "cache_priority", tpl)
+    (tpl / "seeds" / "nan.c").write_text("return now + 0.0 / 0.0;\n")  # fails a rule that quotes a SimResult
+    ctx = make_context(pytester, small_trace, template=str(tpl))
     a = synth(pytester, ctx, "--synth-json", "a.json", "--synth-seed", "7")
     b = synth(pytester, ctx, "--synth-json", "b.json", "--synth-seed", "7")
     assert a.ret == b.ret == 0
@@ -50,6 +53,10 @@ def test_same_seed_same_run(pytester, small_trace):
     srcs = [[s for (s,) in db.execute("SELECT source FROM candidates WHERE run_id=? ORDER BY round, idx", (j["run_id"],))]
             for j in (ja, jb)]
     assert srcs[0] == srcs[1]
+    # The feedback too (it goes into prompts): no timing in it.
+    checks = [db.execute("SELECT candidate_id, rule, outcome, feedback FROM checks WHERE run_id=? "
+                         "ORDER BY candidate_id, rule", (j["run_id"],)).fetchall() for j in (ja, jb)]
+    assert checks[0] == checks[1] and any(row[2] == "failed" for row in checks[0])
 
 
 def test_relative_archive_and_trace_store(pytester, small_trace):

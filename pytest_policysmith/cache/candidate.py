@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checking.candidate import Candidate
@@ -20,12 +20,22 @@ TINY = {  # name -> (requests, objects, seed): small, deterministic, made on dem
 
 @dataclass
 class CacheCandidate(Candidate):
+    _tiny: dict = field(default_factory=dict, repr=False)  # (kind, capacity, limits) -> the first run's result
+
     def run(self, trace: Trace, capacity: int, ignore_size: bool = True, limits: Limits = CHECK_LIMITS) -> SimResult:
         return simulate(self.compile(), trace, capacity, ignore_size, limits=limits)
 
-    def run_tiny(self, kind: str = "zipf", capacity: int = 100, limits: Limits = CHECK_LIMITS) -> SimResult:
-        """Simulate on a tiny synthetic trace, with the checker's tight limits."""
-        return self.run(tiny_trace(kind), capacity, True, limits)
+    def run_tiny(self, kind: str = "zipf", capacity: int = 100, limits: Limits = CHECK_LIMITS,
+                 fresh: bool = False) -> SimResult:
+        """Simulate on a tiny synthetic trace, with the checker's tight limits. Rules that ask for
+        the same run share its result (a slot's rules run on one worker, on one candidate object);
+        ``fresh`` runs it again in a new process, as a determinism rule must."""
+        key = (kind, capacity, limits)
+        if fresh or key not in self._tiny:
+            result = self.run(tiny_trace(kind), capacity, True, limits)
+            self._tiny.setdefault(key, result)
+            return result
+        return self._tiny[key]
 
 
 def tiny_trace(kind: str) -> Trace:

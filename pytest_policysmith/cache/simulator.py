@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Union
 
@@ -33,8 +33,10 @@ class SimResult:
     bytes_missed: int
     evictions: int
     nonfinite_priorities: int
-    seconds: float
-    requests_per_second: float
+    # Timings stay out of the repr, which a failed rule's assertion quotes: feedback, and so the
+    # archive and an LLM's prompt, are the same on every run of the same seed.
+    seconds: float = field(repr=False)
+    requests_per_second: float = field(repr=False)
     capacity: int
 
     def as_dict(self) -> dict:

@@ -37,9 +37,9 @@ class InnerMode:
                                       items: list[pytest.Item]) -> None:
         from ..search.inner import add_evaluation_items
 
-        kept = [it for it in items if it.get_closest_marker("policysmith_gate") is None]
-        config.hook.pytest_deselected(items=[it for it in items if it not in kept])
-        items[:] = kept
+        gates = [it for it in items if it.get_closest_marker("policysmith_gate") is not None]
+        config.hook.pytest_deselected(items=gates)
+        items[:] = [it for it in items if it.get_closest_marker("policysmith_gate") is None]
         add_evaluation_items(session, items, self.slots, self.ps)
 
     @pytest.hookimpl(wrapper=True)
