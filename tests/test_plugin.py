@@ -97,12 +97,17 @@ def test_accept_then_regression_mode(pytester, small_trace):
     res.stdout.fnmatch_lines(["*a different trace file*recorded score does not apply*"])
 
 
-def test_gate_failure_names_the_baseline(pytester, small_trace):
-    ctx = make_context(pytester, small_trace, gate=["Belady"])
+def gate_lru(pytester, trace, gate: list[str]):
+    """The gate's beat-the-baselines test on one stored policy, LRU, under ``gate``."""
+    ctx = make_context(pytester, trace, gate=gate)
     (ctx / "policies").mkdir()
     (ctx / "policies" / "lru.c").write_text("return now;\n")
     (ctx / "policies" / "lru.json").write_text(json.dumps({"metrics": {}}))
-    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-k", "beats")
+    return pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-k", "beats")
+
+
+def test_gate_failure_names_the_baseline(pytester, small_trace):
+    res = gate_lru(pytester, small_trace, ["Belady"])
     res.assert_outcomes(failed=1)
     res.stdout.fnmatch_lines(["*policy lru does not match baseline Belady on*matching it passes*"
                               "object_miss_ratio * vs Belady *"])
@@ -114,12 +119,7 @@ def test_gate_passes_a_match_where_the_baseline_reaches_belady(pytester, tmp_pat
     recs["clock_time"], recs["obj_id"], recs["obj_size"], recs["next_access_vtime"] = np.arange(5000), np.arange(5000), 1, -1
     trace = tmp_path / "unique.oracleGeneral.bin.zst"
     trace.write_bytes(zstandard.ZstdCompressor().compress(recs.tobytes()))
-    ctx = make_context(pytester, trace, gate=["LRU"])
-    (ctx / "policies").mkdir()
-    (ctx / "policies" / "lru.c").write_text("return now;\n")
-    (ctx / "policies" / "lru.json").write_text(json.dumps({"metrics": {}}))
-    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-k", "beats")
-    res.assert_outcomes(passed=1)
+    gate_lru(pytester, trace, ["LRU"]).assert_outcomes(passed=1)
 
 
 def test_checker_feedback_is_stored(pytester, small_trace):
