@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from throwaway import cache_context
 
 
 def run(ctx: str, rounds: int, candidates: int, workers: int, tmp: Path) -> dict:
@@ -42,16 +42,6 @@ def verdicts(archive: Path) -> list[tuple]:
             + db.execute("SELECT candidate_id, rule, outcome, 0 FROM checks ORDER BY candidate_id, rule").fetchall())
 
 
-def trace_context(trace: str, tmp: Path) -> str:
-    ctx = tmp / "ctx"
-    ctx.mkdir()
-    decl = {"domain": "cache", "traces": [trace], "cache_size": 0.1, "ignore_size": True,
-            "objective": "object_miss_ratio", "template": "cache_priority"}
-    (ctx / "conftest.py").write_text(f"policysmith_context = {decl!r}\n")
-    (ctx / "test_rules.py").write_text((ROOT / "contexts" / "cache_suite" / "test_rules.py").read_text())
-    return str(ctx)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--context", default="contexts/cache_cloudphysics")
@@ -60,7 +50,7 @@ def main() -> None:
     ap.add_argument("--candidates", type=int, default=25)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = trace_context(args.trace, Path(tmp)) if args.trace else args.context
+        ctx = str(cache_context(Path(tmp) / "ctx", [args.trace])) if args.trace else args.context
         serial = run(ctx, args.rounds, args.candidates, 0, Path(tmp))
         par = run(ctx, args.rounds, args.candidates, 2, Path(tmp))
         same = verdicts(Path(tmp) / "n0.sqlite") == verdicts(Path(tmp) / "n2.sqlite")

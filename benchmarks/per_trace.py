@@ -24,16 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pytest_policysmith.reporting.suite import markdown_table  # noqa: E402
-
-
-def make_context(folder: Path, traces: list[str]) -> Path:
-    ctx = folder / "per_trace_ctx"
-    ctx.mkdir(parents=True, exist_ok=True)
-    decl = {"domain": "cache", "traces": traces, "per_trace": True, "cache_size": 0.1, "ignore_size": True,
-            "objective": "object_miss_ratio", "template": "cache_priority"}
-    (ctx / "conftest.py").write_text(f"policysmith_context = {decl!r}\n")
-    (ctx / "test_rules.py").write_text((ROOT / "contexts" / "cache_suite" / "test_rules.py").read_text())
-    return ctx
+from throwaway import cache_context  # noqa: E402
 
 
 def main() -> None:
@@ -46,7 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    ctx = make_context(out, args.only.split(",") if args.only else ["*/*"])
+    ctx = cache_context(out / "per_trace_ctx", args.only.split(",") if args.only else ["*/*"], per_trace=True)
     archive = out / "a.sqlite"
     argv = [sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive", str(archive),
             "--synth-json", str(out / "summary.json"), "--synth-report", str(out / "report"),
