@@ -14,12 +14,13 @@ import math
 import random
 from dataclasses import dataclass
 
+from ..errors import UsageError
 from ..outcomes import Stop
 from ..templates import Template
 from .base import Parent, Proposal
 from .expr import (
     ARITH, COMPARE, Bin, Call, Cond, Node, Num, ParseError, Var, children, depth, nodes,
-    normalized_hash, parse_body, render_body, replace_at, size,
+    normalized_hash, parse_body, parse_expr, render_body, replace_at, size,
 )
 
 MAX_SIZE = 45
@@ -49,30 +50,15 @@ class EvolveGenerator:
         self.integer = bool(self.template.extra.get("integer"))
         self.unary = [f for f in UNARY_FNS if f in allowed]
         self.binary = [f for f in BINARY_FNS + ("ps_min", "ps_max") if f in allowed]
-        self.scales: list[Node]
-        self.features: list[Node]
-        self.anchors: list[Node]
-        vocab = self.template.extra.get("evolve")
+        vocab = self.template.extra.get("evolve") or {}
         # Constants a guard compares a feature with: a template whose inputs live on another scale
         # (item sizes up to 100, say) names its own.
-        self.thresholds: list[float] = [float(v) for v in (vocab or {}).get("thresholds", [])]
-        if vocab:  # the template names its own building blocks (e.g. tcp_cong_control)
-            self.scales = [Var(s) for s in vocab.get("scales", []) if s in names]
-            self.features = [Var(f) for f in vocab.get("features", []) if f in names]
-            self.anchors = [Var(a) for a in vocab.get("anchors", []) if a in names]
-            return
-        scales = ["cache.capacity", "cache.age_p50", "cache.age_p90"]
-        self.scales = [Var(s) for s in scales if s in names]
-        if {"now", "cache.last_evicted"} <= names:
-            self.scales.append(Bin("-", Var("now"), Var("cache.last_evicted")))
-        feats = ["obj.count", "obj.freq", "ghost.hit", "ghost.count", "obj.size"]
-        self.features = [Var(f) for f in feats if f in names]
-        self.features += [Call("log1p", (Var(f),)) for f in ("obj.count", "obj.freq") if f in names]
-        if "pow" in allowed and "obj.count" in names:  # a credit that grows faster than the count
-            self.features.append(Call("pow", (Var("obj.count"), Num(1.25))))
-        if {"obj.count", "obj.freq"} <= names:  # hits since insertion against the long-horizon frequency
-            self.features.append(Bin("/", Var("obj.count"), Var("obj.freq")))
-        self.anchors = [Var(a) for a in ("now", "cache.last_evicted", "obj.prev_access") if a in names]
+        self.thresholds: list[float] = [float(v) for v in vocab.get("thresholds", [])]
+        # The template names its building blocks (expressions over its inputs); without them, every input.
+        where = f"{self.template.root / 'template.toml'}: [evolve]"
+        self.scales = _vocabulary(vocab.get("scales"), names, allowed, f"{where} scales")
+        self.features = _vocabulary(vocab.get("features"), names, allowed, f"{where} features")
+        self.anchors = _vocabulary(vocab.get("anchors"), names, allowed, f"{where} anchors")
 
     def _num(self, v: float) -> Num:
         """A constant; whole numbers for integer-only templates (BPF has no floating point)."""
@@ -250,6 +236,26 @@ class EvolveGenerator:
             return Call(rng.choice(self.binary), (self._grow(rng, d - 1), self._grow(rng, d - 1)))
         test = Bin(rng.choice(COMPARE), rng.choice(self.features), self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0])))
         return Cond(test, self._grow(rng, d - 1), self._grow(rng, d - 1))
+
+
+def _vocabulary(entries: list[str] | None, names: set[str], allowed: set[str], where: str) -> list[Node]:
+    """Building blocks from a template's ``[evolve]`` table: each an expression over its inputs
+    (``"obj.count"``, ``"ps_div(now - obj.prev_access, cache.capacity)"``). An entry that reads an
+    input the template lacks, or calls what it does not allow, is left out; no table: every input."""
+    if entries is None:
+        return [Var(n) for n in sorted(names)]
+    out: list[Node] = []
+    for text in entries:
+        try:
+            tree = parse_expr(str(text))
+        except ParseError as exc:
+            raise UsageError(f"{where}: {text!r} is not an expression over the inputs ({exc}); "
+                             "write it as C, e.g. \"ps_div(obj.count, obj.freq)\"") from None
+        reads = {n.name for n, _ in nodes(tree) if isinstance(n, Var)}
+        calls = {n.fn for n, _ in nodes(tree) if isinstance(n, Call)}
+        if reads <= names and calls <= allowed | {"ps_div"}:
+            out.append(tree)
+    return out
 
 
 def _champions(trees) -> dict[frozenset, tuple]:
