@@ -51,6 +51,34 @@ def test_the_generator_is_reproducible_and_keeps_niches(template):
     assert len({p.parent_ids[0] for p in a}) > 3
 
 
+def test_the_building_blocks_come_from_the_template(template, tmp_path):
+    """evolve names no domain's inputs: the template's [evolve] table lists expressions over its own."""
+    import shutil
+
+    from pytest_policysmith.errors import UsageError
+    from pytest_policysmith.templates import load_template
+
+    gen = EvolveGenerator(template, seed=0)
+    assert "ps_div(now - obj.prev_access, cache.capacity)" in {render(f) for f in gen.features}
+    assert render(gen.scales[-1]) == "now - cache.last_evicted"
+    # Blocks that read an input this template lacks, or call what it does not allow, are left out.
+    copy = tmp_path / "t"
+    shutil.copytree(template.root, copy)
+    toml = copy / "template.toml"
+    text = toml.read_text().replace('anchors = ["now",', 'anchors = ["obj.nonesuch", "fabs(now)", "exp2(now)", "now",')
+    toml.write_text(text)
+    assert [render(a) for a in EvolveGenerator(load_template(str(copy)), 0).anchors] == [
+        "fabs(now)", "now", "cache.last_evicted", "obj.prev_access"]
+    # No [evolve] table: every input is a block. A block that is not an expression names the file.
+    start, end = text.index("[evolve]"), text.index("# Every input")
+    toml.write_text(text[:start] + text[end:])
+    bare = EvolveGenerator(load_template(str(copy)), 0)
+    assert {render(f) for f in bare.features} == set(template.input_names)
+    toml.write_text(text.replace('"obj.size",', '"obj.size +",'))
+    with pytest.raises(UsageError, match=r"template\.toml: \[evolve\] features: 'obj.size \+' is not an expression"):
+        EvolveGenerator(load_template(str(copy)), 0)
+
+
 def test_polish_orders_ties_on_the_whole_priority_and_on_each_branch(template):
     """address/gzip: LFU matches WTinyLFU only with the most recent first among equal counts."""
     from pytest_policysmith.generators.simplify import polish_rounds, tie_broken, tiebreak_of
