@@ -1,0 +1,1 @@
+return (now - cache.last_evicted) * log1p(obj.freq);

@@ -1,0 +1,1 @@
+return obj.count - ps_div(now, 1.0 - now);
