@@ -1,1 +1,0 @@
-return (now - cache.last_evicted) * log1p(obj.freq);

@@ -1,1 +1,0 @@
-return ps_div(now - obj.prev_access, cache.capacity) >= 2.0 ? obj.count : ps_div((now - cache.last_evicted) * obj.freq * (obj.freq + 0.07 * cache.age_p90 * ps_div(now - obj.prev_access, cache.capacity)), 0.3 * cache.age_p90 * log1p(obj.freq));
