@@ -59,7 +59,7 @@ def test_the_building_blocks_come_from_the_template(template, tmp_path):
     from pytest_policysmith.templates import load_template
 
     gen = EvolveGenerator(template, seed=0)
-    assert "ps_div(now - obj.prev_access, cache.capacity)" in {render(f) for f in gen.features}
+    assert "ps_div(obj.count, obj.freq)" in {render(f) for f in gen.features}
     assert render(gen.scales[-1]) == "now - cache.last_evicted"
     # Blocks that read an input this template lacks, or call what it does not allow, are left out.
     copy = tmp_path / "t"
