@@ -20,7 +20,7 @@ from ..templates import Template
 from .base import Parent, Proposal
 from .expr import (
     ARITH, COMPARE, Bin, Call, Cond, Node, Num, ParseError, Var, children, depth, nodes,
-    normalized_hash, parse_body, parse_expr, render_body, replace_at, size,
+    normalized_hash, parse_body, parse_expr, reads, render_body, replace_at, size,
 )
 
 MAX_SIZE = 45
@@ -239,9 +239,9 @@ class EvolveGenerator:
 
 
 def _vocabulary(entries: list[str] | None, names: set[str], allowed: set[str], where: str) -> list[Node]:
-    """Building blocks from a template's ``[evolve]`` table: each an expression over its inputs
-    (``"obj.count"``, ``"ps_div(now - obj.prev_access, cache.capacity)"``). An entry that reads an
-    input the template lacks, or calls what it does not allow, is left out; no table: every input."""
+    """One list of building blocks from a template's ``[evolve]`` table: each an expression over its
+    inputs (``"obj.count"``, ``"ps_div(obj.count, obj.freq)"``). An entry that reads an input the
+    template lacks, or calls what it does not allow, is left out; a list the table lacks: every input."""
     if entries is None:
         return [Var(n) for n in sorted(names)]
     out: list[Node] = []
@@ -251,9 +251,8 @@ def _vocabulary(entries: list[str] | None, names: set[str], allowed: set[str], w
         except ParseError as exc:
             raise UsageError(f"{where}: {text!r} is not an expression over the inputs ({exc}); "
                              "write it as C, e.g. \"ps_div(obj.count, obj.freq)\"") from None
-        reads = {n.name for n, _ in nodes(tree) if isinstance(n, Var)}
-        calls = {n.fn for n, _ in nodes(tree) if isinstance(n, Call)}
-        if reads <= names and calls <= allowed | {"ps_div"}:
+        calls = {n.fn for n, _ in nodes(tree) if isinstance(n, Call)}  # ps_div parses as "/", not a call
+        if reads(tree) <= names and calls <= allowed:
             out.append(tree)
     return out
 
@@ -262,7 +261,7 @@ def _champions(trees) -> dict[frozenset, tuple]:
     """The best tree per niche (the set of inputs it reads), best niche first."""
     out: dict[frozenset, tuple] = {}
     for parent, tree in trees:
-        key = frozenset(n.name for n, _ in nodes(tree) if isinstance(n, Var))
+        key = reads(tree)
         out.setdefault(key, (parent, tree))
     return out
 
@@ -276,7 +275,7 @@ def _perturb(rng: random.Random, v: float) -> float:
 
 
 def _reads_input(node: Node) -> bool:
-    return any(isinstance(n, Var) for n, _ in nodes(node))
+    return bool(reads(node))
 
 
 def make(template: Template, seed: int, model: str | None = None, **options) -> EvolveGenerator:

@@ -250,6 +250,11 @@ def replace_at(node: Node, path: tuple[int, ...], new: Node) -> Node:
     return with_children(node, tuple(kids))
 
 
+def reads(node: Node) -> frozenset[str]:
+    """The inputs an expression reads (a candidate's niche, a building block's needs)."""
+    return frozenset(n.name for n, _ in nodes(node) if isinstance(n, Var))
+
+
 def size(node: Node) -> int:
     return 1 + sum(size(c) for c in children(node))
 
