@@ -67,6 +67,11 @@ class CacheDomain(Domain):
 
         return build(template, source, name)
 
+    def prebuild(self, ctx, template, candidates) -> None:
+        from .simulator import build_many
+
+        build_many(template, candidates)
+
     def evaluate(self, ctx, template, source: str, name: str, dirs: Iterable[Path],
                  screen: float | None = None) -> Evaluation:
         from .evaluator import context_traces, evaluate

@@ -67,7 +67,10 @@ class InnerReporting:
         archive = Archive(Path(self.spec.archive))
         ctx = self.ps.context_for(Path(self.config.args[0]))
         assert ctx is not None, "the controller starts the inner session on a context folder"
-        recorder = self.recorder = Recorder(archive, Stepper(archive, self.spec, self.ps.template_for(ctx)))
+        template = self.ps.template_for(ctx)
+        stepper = Stepper(archive, self.spec, template,
+                          prebuild=lambda candidates: ctx.plugin.prebuild(ctx, template, candidates))
+        recorder = self.recorder = Recorder(archive, stepper)
         recorder.stepper.advance()
         if self.spec.inflight:
             self.inflight = InFlight(self.spec.inflight)

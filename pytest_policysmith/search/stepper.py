@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Callable
 
 from ..generators import make_generator
 from ..generators.base import Failure, Parent, Proposal, mark_repeats
@@ -43,8 +44,10 @@ def parent_of(row: CandidateRow) -> Parent:
 
 
 class Stepper:
-    def __init__(self, archive: Archive, spec: InnerSpec, template: Template):
+    def __init__(self, archive: Archive, spec: InnerSpec, template: Template,
+                 prebuild: Callable[[list[tuple[str, str]]], None] | None = None):
         self.archive, self.spec, self.template = archive, spec, template
+        self.prebuild = prebuild  # the domain compiles a new round together before the workers see it
         self.run_id = spec.run_id
         self.generator = make_generator(spec.generator, template, spec.seed, spec.model, archive=archive,
                                         run_id=spec.run_id, **(spec.generator_options or {}))
@@ -115,6 +118,8 @@ class Stepper:
         if round_no > 0 and attempt == 0 and not rows and self.generator.stop:
             self._stop()
             return False
+        if self.prebuild is not None:
+            self.prebuild([(r.id, r.source) for r in rows if r.status == Status.PENDING])
         self.archive.add_round(self.run_id, round_no, rows, attempt, self._screen(round_no) if attempt == 0 else None)
         return True
 
