@@ -108,7 +108,10 @@ def _shared(cc: str) -> tuple[list[str], list[str], str, str, tuple[str, ...]]:
 def _libm(cc: str) -> str:
     """libm by its path, as ``-lm`` resolves it (its linker script names this file): ld skips
     searching and parsing the script, 4 ms of its 6 per candidate instead."""
-    path = subprocess.run([cc, "-print-file-name=libm.so.6"], capture_output=True, text=True).stdout.strip()
+    try:
+        path = subprocess.run([cc, "-print-file-name=libm.so.6"], capture_output=True, text=True).stdout.strip()
+    except OSError:  # no such compiler: compiler_identity says so, with how to fix it
+        return "-lm"
     return path if os.path.isabs(path) else "-lm"
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from pytest_policysmith.cache.candidate import tiny_trace
 from pytest_policysmith.cache.simulator import ENTRY, build, build_many, simulate
-from pytest_policysmith.errors import CompileError
+from pytest_policysmith.compile import compile_shared
+from pytest_policysmith.errors import CompileError, UsageError
 
 BODIES = [
     "return now;",
@@ -57,3 +58,9 @@ def test_a_body_the_static_rules_refuse_is_left_out(template, tmp_path, monkeypa
     monkeypatch.setenv("POLICYSMITH_CACHE", str(tmp_path / "c"))
     bodies = [fresh(b) for b in BODIES[:2]] + [fresh("return system(0);")]
     assert build_many(template, [(f"c{i}", b) for i, b in enumerate(bodies)]) == 2
+
+
+def test_a_missing_compiler_is_named_with_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICYSMITH_CACHE", str(tmp_path))
+    with pytest.raises(UsageError, match="'no-such-cc' not found on PATH; install it"):
+        compile_shared("int f(void) { return 0; }", "f", cc="no-such-cc")

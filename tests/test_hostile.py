@@ -50,7 +50,8 @@ def test_sandbox_contains_it(path, template):
     assert want["sandbox"] in err.value.reason, err.value.reason
     assert time.monotonic() - t0 < CHECK_LIMITS.wall_seconds + 5
     assert not PWNED.exists(), "the candidate wrote outside its sandbox"
-    assert not _running(str(binary.policy.path if binary.policy else binary.path)), "a process of the candidate is still running"
+    own = binary.policy.path if binary.policy else binary.path
+    assert not _running(str(own)), "a process of the candidate is still running"
 
 
 def _running(own: str) -> bool:
