@@ -56,6 +56,9 @@ class Domain:
     objectives: ClassVar[tuple[str, ...]]  # the first is the default
     candidate_class: ClassVar[type]  # the ``candidate`` fixture's type (a Candidate subclass)
     cascade: ClassVar[dict | None] = None  # the cheap first stage's settings, reported in the summary
+    # Baselines may run beside the search (search/beside.py): false where sharing the machine would
+    # change a measurement (real TCP flows through a user-space relay).
+    baselines_beside: ClassVar[bool] = False
 
     def parse(self, where: Path, fields: dict[str, Any]) -> Any:
         """Pop this domain's fields from a declaration and return them as a frozen dataclass

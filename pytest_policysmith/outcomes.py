@@ -27,6 +27,7 @@ class StopKind(StrEnum):
     SERVICE = "service"  # the LLM service failed
     NO_SEED = "no_seed"  # no seed passed the checker: nothing to search from
     GENERATOR = "generator"  # the generator could give no more
+    BASELINES = "baselines"  # the baselines shown beside the search failed (the controller raises why)
 
     @property
     def is_failure(self) -> bool:

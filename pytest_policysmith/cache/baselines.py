@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -46,8 +47,10 @@ ORACLE = ("Belady",)
 RAND_DEPENDENT = ("LeCaR", "Cacheus", "LHD", "Random", "LRUProb", "FlashProb")
 # Run through the priority template: name -> seed file stem.
 TEMPLATE_POLICIES = {"MRU": "mru", "CR-LFU": "crlfu", "SR-LRU": "srlru"}
-DEFAULT_TIMEOUT = 600.0
+DEFAULT_TIMEOUT = 600.0  # CPU-seconds per libCacheSim policy: CPU time, so a busy machine does not change it
 SEARCH_TIMEOUT = 120.0  # baselines shown beside a search: a slower one is reported as a timeout
+WALL_FACTOR = 20  # the wall-clock backstop, for a child that hangs without using CPU
+NICENESS = 10  # beside a search, baselines use the cores the search leaves idle
 
 
 class BaselineTimeout(UsageError):
@@ -151,15 +154,20 @@ def _run_template_policy(policy: str, trace: Trace, capacity: int, ignore_size: 
 
 def _run_libcachesim(policy: str, trace: Trace, capacity: int, ignore_size: bool, timeout: float) -> BaselineResult:
     argv = [sys.executable, "-m", "pytest_policysmith.cache.baseline_worker", policy, str(trace.source),
-            str(capacity), "1" if ignore_size else "0", str(hashpower(trace.n_objects))]
+            str(capacity), "1" if ignore_size else "0", str(hashpower(trace.n_objects)), str(timeout), str(NICENESS)]
     t0 = time.perf_counter()
+    late = BaselineTimeout(f"baseline {policy} on {trace.name} did not finish within {timeout:g} CPU-seconds")
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout * WALL_FACTOR)
     except subprocess.TimeoutExpired:
-        raise BaselineTimeout(f"baseline {policy} on {trace.name} did not finish within {timeout:g} s")
+        raise late from None
+    if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        raise late
     if proc.returncode != 0:
         raise UsageError(f"baseline {policy} on {trace.name} failed (exit {proc.returncode}): {proc.stderr[-800:]}")
-    omr, bmr = json.loads(proc.stdout.strip().splitlines()[-1])
+    omr, bmr, cpu = json.loads(proc.stdout.strip().splitlines()[-1])
+    if cpu > timeout:
+        raise late
     return BaselineResult(
         policy, omr, bmr, time.perf_counter() - t0, f"libCacheSim {version('libcachesim')}", policy in PAPER_BASELINES,
     )

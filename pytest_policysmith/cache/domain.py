@@ -24,6 +24,7 @@ class CacheDomain(Domain):
     name: ClassVar[str] = "cache"
     objectives: ClassVar[tuple[str, ...]] = ("object_miss_ratio", "byte_miss_ratio")
     candidate_class: ClassVar[type] = CacheCandidate
+    baselines_beside: ClassVar[bool] = True  # simulation results do not depend on the load
 
     @property
     def cascade(self) -> dict:  # type: ignore[override]

@@ -30,7 +30,7 @@ def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
     metric = o.context.objective
     for trace, missing in o.context.plugin.timeouts(o.baselines).items():
         lines.append(f"{trace}: baseline{'s' if len(missing) > 1 else ''} {', '.join(missing)} did not finish within "
-                     f"{o.options.baseline_timeout or 0:g} s: shown as a timeout (--synth-baseline-timeout)")
+                     f"{o.options.baseline_timeout or 0:g} CPU-seconds: shown as a timeout (--synth-baseline-timeout)")
     for trace, res in o.baselines.items():
         ours = (w.metrics or {})[trace][metric]
         refs = [r for r in res.values() if r.reference]

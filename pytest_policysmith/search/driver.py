@@ -8,7 +8,6 @@ controller (``PR_SET_PDEATHSIG``), so a killed run leaves no orphan writing to t
 
 from __future__ import annotations
 
-import ctypes
 import signal
 import subprocess
 import sys
@@ -18,23 +17,14 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import ArchiveWriteError
+from ..procs import die_with_parent
 from ..storage.archive import Archive, RoundRow
 from .spec import InnerSpec
-
-PR_SET_PDEATHSIG = 1
-
 
 @dataclass(frozen=True)
 class InnerResult:
     returncode: int
     output_tail: str
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: the inner session may outlive a killed controller
 
 
 def inner_argv(ctx_root: Path, spec_path: Path, workers: int, extra: list[str]) -> list[str]:
@@ -66,7 +56,7 @@ def run_inner(archive: Archive, spec: InnerSpec, ctx_root: Path, workers: int, l
                                 f"({exc.strerror or exc}); everything committed before is intact") from exc
     with log:
         proc = subprocess.Popen(inner_argv(ctx_root, spec_path, workers, extra or []), stdout=log,
-                                stderr=subprocess.STDOUT, cwd=str(ctx_root), preexec_fn=_die_with_parent)
+                                stderr=subprocess.STDOUT, cwd=str(ctx_root), preexec_fn=die_with_parent)
         try:
             while True:
                 done = proc.poll() is not None

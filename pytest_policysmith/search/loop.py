@@ -23,6 +23,7 @@ from ..reporting.llm import llm_block
 from ..outcomes import PASSED, REJECTED, Status, Stop
 from ..storage.archive import Archive, CandidateRow, RoundRow
 from ..templates import Template
+from .beside import Beside, baseline_scores
 from .deaths import INNER, InFlight, blame, signal_text
 from .driver import run_inner
 from .spec import InnerSpec
@@ -94,19 +95,18 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     archive = Archive(opts.archive)
     settings = run_settings(ctx, template, opts, workloads)
     run_id = _open_run(archive, ctx, settings, opts, say)
-    baselines = ctx.plugin.baselines(ctx, template, opts.traces_dirs, timeout=opts.baseline_timeout)
-    scores = _baseline_scores(ctx, baselines)
-    best_base = min(scores.items(), key=lambda kv: kv[1])  # (name, score) of the best contender
-    caps = tuple(scores.values())
+    beside = Beside(ctx, lambda: ctx.plugin.baselines(ctx, template, opts.traces_dirs, timeout=opts.baseline_timeout),
+                    archive.path, run_id)
     polish = polish_rounds(template, opts.simplify_rounds)
     try:
         _run_sessions(archive, run_id, template, opts, ctx,
-                      lambda row: _say_round(say, row, best_base, t0, opts.rounds, polish),
-                      say, caps)
+                      lambda row: _say_round(say, row, beside.best(), t0, opts.rounds, polish), say)
+        baselines = beside.result()
         archive.set_run_status(run_id, "finished")
     except ArchiveWriteError as exc:
         raise SearchError(f"run {run_id} stopped: {exc}.\n{_kept(archive, run_id)}\n"
                           f"Then resume with: --synth-resume {run_id}") from None
+    caps = tuple(baseline_scores(ctx, baselines).values())
     all_rows = archive.candidates(run_id)
     raw_best, winner = pick_winner(archive, run_id, opts.rounds + polish, caps)
     outcome = SearchOutcome(
@@ -144,13 +144,13 @@ def pick_winner(archive: Archive, run_id: str, search_rounds: int,
 
 
 def _run_sessions(archive: Archive, run_id: str, template: Template, opts: SearchOptions, ctx: Context,
-                  on_round: Callable[[RoundRow], None], say: Callable[[str], None], caps: tuple[float, ...] = ()) -> None:
+                  on_round: Callable[[RoundRow], None], say: Callable[[str], None]) -> None:
     """Run inner sessions until every round is done. A session that a dying xdist worker ended (or
     that died itself, without workers) is followed by a fresh one, in which the slot being run when
     it died runs again (see ``deaths.py``)."""
     blameless = 0  # deaths of workers between slots (nothing to retry): a few are tolerated
     while True:
-        spec = _spec(archive, run_id, template, opts, caps)
+        spec = _spec(archive, run_id, template, opts)
         if not spec.rounds:
             return
         if spec.inflight:
@@ -240,8 +240,7 @@ def run_dir(archive_path: Path, run_id: str) -> Path:
     return Path(archive_path).parent / "runs" / run_id
 
 
-def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions,
-          caps: tuple[float, ...] = ()) -> InnerSpec:
+def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions) -> InnerSpec:
     """The rounds still to run, each with its number of slots."""
     finished = {r.round for r in archive.rounds(run_id)}
     rounds = []
@@ -254,7 +253,7 @@ def _spec(archive: Archive, run_id: str, template: Template, opts: SearchOptions
     return InnerSpec(run_id, str(archive.path), [str(d) for d in opts.traces_dirs], rounds, opts.generator,
                      opts.seed, opts.model, opts.candidates, opts.parents, dict(opts.generator_options),
                      search_rounds=opts.rounds, polish_rounds=polish_rounds(template, opts.simplify_rounds),
-                     simplify_caps=list(caps), deaths_before=len(archive.crashes(run_id)),
+                     deaths_before=len(archive.crashes(run_id)),
                      inflight=_inflight_path(archive, run_id, opts), workload=opts.workload)
 
 
@@ -265,28 +264,24 @@ def _inflight_path(archive: Archive, run_id: str, opts: SearchOptions) -> str | 
     return str(run_dir(archive.path, run_id) / "inner-inflight")
 
 
-def _baseline_scores(ctx: Context, baselines: dict[str, dict]) -> dict[str, float]:
-    """Every contender's score (mean objective over the workloads; references such as Belady's
-    oracle are bounds, not contenders)."""
-    first = next(iter(baselines.values()))
-    names = [p for p, r in first.items() if not r.reference]
-    return {p: sum(getattr(b[p], ctx.objective) for b in baselines.values()) / len(baselines) for p in names}
-
-
-def _say_round(say: Callable[[str], None], row: RoundRow, best_base: tuple[str, float], t0: float,
+def _say_round(say: Callable[[str], None], row: RoundRow, best_base: tuple[str, float] | None, t0: float,
                search_rounds: int, polish: int = 0) -> None:
     """A line per round; a simplification round with nothing left to try says nothing."""
     if row.round <= search_rounds or row.candidates:
         say(_progress(row, best_base, t0, search_rounds, polish))
 
 
-def _progress(stats: RoundRow, best_base: tuple[str, float], t0: float, search_rounds: int, polish: int = 0) -> str:
+def _progress(stats: RoundRow, best_base: tuple[str, float] | None, t0: float, search_rounds: int,
+              polish: int = 0) -> str:
+    """One round's line; the comparison with the best baseline appears once the baselines are done."""
     elapsed = time.perf_counter() - t0
     rate = stats.candidates / stats.seconds if stats.seconds > 0 else 0.0
     best = f"{stats.best_score:.6f}" if stats.best_score is not None else "-"
-    delta = ""
-    if stats.best_score is not None:
-        delta = f" ({(stats.best_score - best_base[1]) / best_base[1] * 100:+.2f}%)"
+    versus = "vs baselines (still running)"
+    if best_base is not None:
+        versus = f"vs {best_base[0]} {best_base[1]:.6f}"
+        if stats.best_score is not None:
+            versus += f" ({(stats.best_score - best_base[1]) / best_base[1] * 100:+.2f}%)"
     label = "best" if stats.round <= search_rounds else "polish" if stats.round <= search_rounds + polish else "simplify"
-    return (f"round {stats.round:2d}  {label} {best} vs {best_base[0]} {best_base[1]:.6f}{delta}  "
+    return (f"round {stats.round:2d}  {label} {best} {versus}  "
             f"pass {stats.pass_rate * 100:5.1f}%  {rate:5.1f} cand/s  elapsed {elapsed:6.1f}s")

@@ -44,7 +44,6 @@ class InnerSpec:
     generator_options: dict | None = None
     search_rounds: int = 0  # the last search round; later rounds polish (see polish_rounds) and simplify the winner
     polish_rounds: int = 0  # rounds right after the search that count towards its best (simplify.polish_rounds)
-    simplify_caps: list[float] | None = None  # the baselines' scores: simplification may not give a win away
     deaths_before: int = 0  # worker deaths recorded in the run before this session started
     inflight: str | None = None  # without xdist workers: the file naming the slot being run (deaths.InFlight)
     workload: str | None = None  # a per-workload search (Domain.split): the one workload this run searches

@@ -26,6 +26,7 @@ from .spec import InnerSpec, slot_id
 
 SCREEN_TOP = 10  # the cascade's bar is set by this many of the best candidates so far ...
 SCREEN_MARGIN = 0.01  # ... and this margin (relative) above the worst of their sample scores
+CAPS_POLL = 0.1  # seconds between looks for the baselines' scores, which simplification waits for
 
 
 def feedback_text(failures: list[tuple[str, str | None]]) -> str:
@@ -53,8 +54,7 @@ class Stepper:
                                         run_id=spec.run_id, **(spec.generator_options or {}))
         self.started = time.time()
         self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")),
-                                     tuple(spec.simplify_caps or ()), tiebreak=tiebreak_of(template),
-                                     polish=spec.polish_rounds)
+                                     tiebreak=tiebreak_of(template), polish=spec.polish_rounds)
 
     def settle(self, cid: str) -> None:
         """A candidate whose items are all done: failed rules make it ``failed``, no verdict ``error``."""
@@ -111,6 +111,8 @@ class Stepper:
             return False
         if (self.archive.run(self.run_id) or {}).get("status") != "running":
             return False  # stopped (e.g. no seed passed): nothing more is generated
+        if round_no > self.simplifier.best_rounds and not self._await_caps():
+            return False
         if attempt == 0:
             rows = self._new_round(round_no)
         else:
@@ -121,6 +123,17 @@ class Stepper:
         if self.prebuild is not None:
             self.prebuild([(r.id, r.source) for r in rows if r.status == Status.PENDING])
         self.archive.add_round(self.run_id, round_no, rows, attempt, self._screen(round_no) if attempt == 0 else None)
+        return True
+
+    def _await_caps(self) -> bool:
+        """Simplification may not give a win over a baseline away, so it needs the baselines' scores;
+        the controller runs the baselines beside the search and stores them when done. False when the
+        run stopped meanwhile (the baselines failed)."""
+        while (caps := self.archive.caps(self.run_id)) is None:
+            if (self.archive.run(self.run_id) or {}).get("status") != "running":
+                return False
+            time.sleep(CAPS_POLL)
+        self.simplifier.caps = caps
         return True
 
     def _screen(self, round_no: int) -> float | None:

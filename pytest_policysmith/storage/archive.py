@@ -23,7 +23,8 @@ BUSY_SECONDS = 30  # how long a write waits for another process's transaction
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, context TEXT NOT NULL, started REAL NOT NULL, finished REAL,
-    status TEXT NOT NULL, settings TEXT NOT NULL, owner_pid INTEGER, stop_reason TEXT, stop_kind TEXT
+    status TEXT NOT NULL, settings TEXT NOT NULL, owner_pid INTEGER, stop_reason TEXT, stop_kind TEXT,
+    caps TEXT
 );
 CREATE TABLE IF NOT EXISTS candidates (
     run_id TEXT NOT NULL, id TEXT NOT NULL, round INTEGER NOT NULL, idx INTEGER NOT NULL,
@@ -147,7 +148,7 @@ class Archive:
 
     def _migrate(self) -> None:
         """Add columns that archives written by earlier versions lack."""
-        for table, col, decl in (("runs", "stop_reason", "TEXT"), ("runs", "stop_kind", "TEXT"),
+        for table, col, decl in (("runs", "stop_reason", "TEXT"), ("runs", "stop_kind", "TEXT"), ("runs", "caps", "TEXT"),
                                  ("candidates", "attempt", "INTEGER NOT NULL DEFAULT 0"),
                                  ("candidates", "meta", "TEXT"), ("generated", "screen", "REAL"),
                                  ("llm_requests", "attempts", "INTEGER NOT NULL DEFAULT 1"),
@@ -199,6 +200,15 @@ class Archive:
         """The run stops early on purpose (budget, unreachable LLM); waiting workers give up."""
         self._tx("UPDATE runs SET status='stopping', stop_reason=?, stop_kind=? WHERE id=?",
                  (stop.reason, str(stop.kind), run_id))
+
+    def set_caps(self, run_id: str, caps: tuple[float, ...]) -> None:
+        """The baselines' scores, once the controller has them (they run beside the search)."""
+        self._tx("UPDATE runs SET caps=? WHERE id=?", (json.dumps(list(caps)), run_id))
+
+    def caps(self, run_id: str) -> tuple[float, ...] | None:
+        """The baselines' scores, or None while they are still running."""
+        row = self.db.execute("SELECT caps FROM runs WHERE id=?", (run_id,)).fetchone()
+        return tuple(json.loads(row[0])) if row and row[0] is not None else None
 
     def set_run_status(self, run_id: str, status: str, pid: int | None = None) -> None:
         finished = time.time() if status in ("finished", "failed") else None

@@ -18,6 +18,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+from ..procs import die_with_parent
+
 PREFIX = "psnet"
 SENDER_IP, RECEIVER_IP = "10.77.0.1", "10.77.0.2"
 _counter = itertools.count()
@@ -59,16 +61,6 @@ def _run(*argv: str) -> None:
 
 def _ns(ns: str, *argv: str) -> None:
     _run("ip", "netns", "exec", ns, *argv)
-
-
-def _die_with_parent() -> None:
-    import ctypes
-    import signal
-
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 class Link:
@@ -116,7 +108,7 @@ class Link:
     def start(self, ns: str, module: str, *args: str) -> subprocess.Popen:
         proc = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-m", module, *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=die_with_parent)
         self.procs.append(proc)
         return proc
 

@@ -9,22 +9,19 @@ there is the bottleneck queue. The relay exits when its parent dies.
 from __future__ import annotations
 
 import collections
-import ctypes
 import selectors
-import signal
 import socket
 import sys
 import time
+
+from ..procs import die_with_parent
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 
 
 def main(if_a: str, if_b: str, delay_ms: float) -> None:
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    die_with_parent()
     delay = delay_ms / 1000.0
     socks = {}
     for name in (if_a, if_b):
