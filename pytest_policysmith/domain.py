@@ -8,6 +8,8 @@ candidate, and runs the baselines shown beside a search.
 
 from __future__ import annotations
 
+import threading
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Protocol, Sequence
@@ -56,9 +58,6 @@ class Domain:
     objectives: ClassVar[tuple[str, ...]]  # the first is the default
     candidate_class: ClassVar[type]  # the ``candidate`` fixture's type (a Candidate subclass)
     cascade: ClassVar[dict | None] = None  # the cheap first stage's settings, reported in the summary
-    # Baselines may run beside the search (search/beside.py): false where sharing the machine would
-    # change a measurement (real TCP flows through a user-space relay).
-    baselines_beside: ClassVar[bool] = False
 
     def parse(self, where: Path, fields: dict[str, Any]) -> Any:
         """Pop this domain's fields from a declaration and return them as a frozen dataclass
@@ -96,10 +95,12 @@ class Domain:
         raise NotImplementedError
 
     def baselines(self, ctx: Context, template: Template, dirs: Iterable[Path], *, gate_only: bool = False,
-                  timeout: float | None = None) -> Baselines:
+                  timeout: float | None = None, spare: threading.Event | None = None) -> Baselines:
         """The hand-made policies on every workload: all of them beside a search, the context's
         ``gate`` (and references) for a regression gate. Beside a search a policy slower than
-        ``timeout`` is left out (see :meth:`timeouts`)."""
+        ``timeout`` is left out (see :meth:`timeouts`). Set ``spare`` once the baselines still
+        running leave a core idle, where the search may start beside them without changing a
+        measurement (search/beside.py); a domain that never sets it has its baselines run first."""
         raise NotImplementedError
 
     def timeouts(self, baselines: Baselines) -> dict[str, list[str]]:

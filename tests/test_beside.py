@@ -3,6 +3,7 @@ and a failure stops the run instead of leaving the inner session waiting."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def test_the_baselines_scores_reach_the_archive_once_done(tmp_path, context):
     run_id = archive.create_run(context.name, {}, 0)
     assert archive.caps(run_id) is None  # the stepper waits while this is None
     done = {"t": {"LRU": _result("LRU", 0.5), "FIFO": _result("FIFO", 0.6), "Belady": _result("Belady", 0.2)}}
-    beside = Beside(context, lambda: done, archive.path, run_id)
+    beside = Beside(context, lambda spare: done, archive.path, run_id)
     assert beside.result() == done
     assert archive.caps(run_id) == (0.5, 0.6)  # Belady is a bound, not a contender
     assert beside.best() == ("LRU", 0.5)
@@ -44,12 +45,41 @@ def test_failed_baselines_stop_the_run_and_say_why(tmp_path, context):
     archive = Archive(tmp_path / "a.sqlite")
     run_id = archive.create_run(context.name, {}, 0)
 
-    def broken():
+    def broken(spare):
         raise UsageError("baseline LRU on t failed (exit 1): no such trace")
 
-    beside = Beside(context, broken, archive.path, run_id)
-    with pytest.raises(UsageError, match="no such trace"):
-        beside.result()
+    with pytest.raises(UsageError, match="no such trace"):  # before the search starts: at once
+        Beside(context, broken, archive.path, run_id)
     stop = archive.run(run_id)["stop"]
     assert stop.kind is StopKind.BASELINES and "no such trace" in stop.reason
-    assert archive.caps(run_id) is None and beside.best() is None
+    assert archive.caps(run_id) is None
+
+
+def test_the_search_starts_once_a_core_is_idle_and_the_stragglers_finish_beside_it(tmp_path, context):
+    archive = Archive(tmp_path / "a.sqlite")
+    run_id = archive.create_run(context.name, {}, 0)
+    done = {"t": {"LRU": _result("LRU", 0.5), "LFUDA": _result("LFUDA", 0.4)}}
+    release = threading.Event()
+
+    def stragglers(spare):
+        spare.set()  # what run_baselines does when fewer policies are left than workers
+        assert release.wait(30)
+        return done
+
+    beside = Beside(context, stragglers, archive.path, run_id)  # returns while LFUDA still runs
+    assert beside.best() is None and archive.caps(run_id) is None
+    release.set()
+    assert beside.result() == done and archive.caps(run_id) == (0.5, 0.4)
+    assert beside.best() == ("LFUDA", 0.4)
+
+
+def test_run_baselines_says_when_a_worker_goes_idle(small_trace, tmp_path, monkeypatch):
+    """``spare`` is set when fewer policies are left than workers, and every result still arrives."""
+    from pytest_policysmith.cache.baselines import run_baselines
+    from pytest_policysmith.cache.traces import open_trace
+
+    monkeypatch.setenv("POLICYSMITH_CACHE", str(tmp_path / "cache"))
+    spare = threading.Event()
+    res = run_baselines(open_trace(str(small_trace)), 300, True, None, ["LRU", "FIFO", "LFU"], jobs=2, spare=spare)
+    assert spare.is_set() and list(res) == ["LRU", "FIFO", "LFU"]
+    assert all(0 < r.object_miss_ratio < 1 for r in res.values())

@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -50,7 +51,7 @@ TEMPLATE_POLICIES = {"MRU": "mru", "CR-LFU": "crlfu", "SR-LRU": "srlru"}
 DEFAULT_TIMEOUT = 600.0  # CPU-seconds per libCacheSim policy: CPU time, so a busy machine does not change it
 SEARCH_TIMEOUT = 120.0  # baselines shown beside a search: a slower one is reported as a timeout
 WALL_FACTOR = 20  # the wall-clock backstop, for a child that hangs without using CPU
-NICENESS = 10  # beside a search, baselines use the cores the search leaves idle
+NICENESS = 10  # the last baselines run beside the search (search/beside.py): it comes first
 
 
 class BaselineTimeout(UsageError):
@@ -102,11 +103,13 @@ def run_baselines(
     jobs: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     skip_timeouts: bool = False,
+    spare: threading.Event | None = None,
 ) -> dict[str, BaselineResult]:
     """Results by policy name, in the order asked; cached results are reused.
 
     With ``skip_timeouts`` a policy slower than ``timeout`` is left out of the result (the
-    caller reports it as a timeout) instead of raising :class:`BaselineTimeout`."""
+    caller reports it as a timeout) instead of raising :class:`BaselineTimeout`. ``spare`` is
+    set once the policies still to finish no longer fill every worker (a core is idle)."""
     policies = policies or default_policies()
     known = set(default_policies(include_slow=True))
     unknown = [p for p in policies if p not in known]
@@ -131,8 +134,21 @@ def run_baselines(
         write_atomic(path, json.dumps(res.as_dict()))
         return policy, res
 
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        for policy, res in pool.map(one, policies):
+    workers = jobs or os.cpu_count() or 1
+    left = [len(policies)]
+    lock = threading.Lock()
+
+    def counted(policy: str) -> tuple[str, BaselineResult | None]:
+        try:
+            return one(policy)
+        finally:
+            with lock:
+                left[0] -= 1
+                if spare is not None and left[0] < workers:
+                    spare.set()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for policy, res in pool.map(counted, policies):
             if res is not None:
                 results[policy] = res
     return {p: results[p] for p in policies if p in results}

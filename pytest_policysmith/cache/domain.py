@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, Iterable
@@ -24,7 +25,6 @@ class CacheDomain(Domain):
     name: ClassVar[str] = "cache"
     objectives: ClassVar[tuple[str, ...]] = ("object_miss_ratio", "byte_miss_ratio")
     candidate_class: ClassVar[type] = CacheCandidate
-    baselines_beside: ClassVar[bool] = True  # simulation results do not depend on the load
 
     @property
     def cascade(self) -> dict:  # type: ignore[override]
@@ -80,16 +80,18 @@ class CacheDomain(Domain):
         return evaluate(source, template, ctx, context_traces(ctx, dirs), name, screen)
 
     def baselines(self, ctx, template, dirs: Iterable[Path], *, gate_only: bool = False,
-                  timeout: float | None = None) -> Baselines:
+                  timeout: float | None = None, spare: threading.Event | None = None) -> Baselines:
         from .baselines import ORACLE, SEARCH_TIMEOUT, default_policies, run_baselines
         from .evaluator import context_traces
         from .simulator import resolve_capacity
 
         s = ctx.settings
         wanted = list(dict.fromkeys([*ctx.gate, *ORACLE])) if gate_only else default_policies()
+        traces = context_traces(ctx, dirs)
         return {t.name: run_baselines(t, resolve_capacity(s.cache_size, t, s.ignore_size), s.ignore_size,  # type: ignore[misc]
-                                      template, wanted, timeout=timeout or SEARCH_TIMEOUT, skip_timeouts=not gate_only)
-                for t in context_traces(ctx, dirs)}
+                                      template, wanted, timeout=timeout or SEARCH_TIMEOUT, skip_timeouts=not gate_only,
+                                      spare=spare if t is traces[-1] else None)
+                for t in traces}
 
     def timeouts(self, baselines: Baselines) -> dict[str, list[str]]:
         from .baselines import default_policies

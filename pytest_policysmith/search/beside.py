@@ -1,12 +1,16 @@
-"""The baselines shown beside a search run beside it, not before it.
+"""The baselines shown beside a search: first, then beside it once they leave a core idle.
 
 On a large trace the 31 libCacheSim policies take minutes, and the slowest one (LFUDA on
-cache2k/orm-*) runs into its timeout; run first, they kept a core idle while the search
-waited. Now they start in a thread as the search starts, their children at a lower priority,
-so they use what the search leaves idle. Only simplification needs their scores (it may
-not give a win over a baseline away): the thread stores them in the archive, where the
-inner session's stepper waits for them (``Stepper._await_caps``). If the baselines fail,
-the thread stops the run, so nothing waits for ever, and :meth:`Beside.result` raises why.
+cache2k/orm-*) runs into its timeout alone, with the other core idle while the search waits.
+So the search starts as soon as the baselines still running no longer fill every core (the
+domain sets ``spare``); the stragglers finish beside it at a lower priority. Not from the
+start: on these 2 cores a search sharing the machine with baselines did the same work in up
+to 44% more CPU time (arc/P3), so the baselines get the machine to themselves while they fill it.
+
+Only simplification needs their scores (it may not give a win over a baseline away): the
+thread stores them in the archive, where the inner session's stepper waits for them
+(``Stepper._await_caps``). If the baselines fail, the thread stops the run, so nothing
+waits for ever, and :meth:`Beside.result` raises why.
 """
 
 from __future__ import annotations
@@ -31,17 +35,19 @@ def baseline_scores(ctx: Context, baselines: Baselines) -> dict[str, float]:
 
 
 class Beside:
-    """The baselines of one run, computed in a thread while the search runs (or first, for a
-    domain whose measurements a shared machine would change: ``Domain.baselines_beside``)."""
+    """The baselines of one run, computed in a thread; the constructor returns when the search
+    may start (``spare`` set: a core is idle, or they are done)."""
 
-    def __init__(self, ctx: Context, run: Callable[[], Baselines], archive_path: Path, run_id: str):
+    def __init__(self, ctx: Context, run: Callable[[threading.Event], Baselines], archive_path: Path, run_id: str):
         self.ctx, self._run, self.archive_path, self.run_id = ctx, run, archive_path, run_id
         self._result: Baselines | None = None
         self._error: BaseException | None = None
+        self.spare = threading.Event()
         self._thread = threading.Thread(target=self._work, name=f"baselines-{run_id}", daemon=True)
         self._thread.start()
-        if not ctx.plugin.baselines_beside:
-            self.result()  # first, and a failure stops the run before it starts
+        self.spare.wait()
+        if self._error is not None:
+            self.result()  # a failure before the search starts: say so now
 
     def best(self) -> tuple[str, float] | None:
         """(name, score) of the best contender, or None while the baselines still run."""
@@ -60,7 +66,7 @@ class Beside:
     def _work(self) -> None:
         archive = Archive(self.archive_path)  # a connection of this thread's own
         try:
-            self._result = self._run()
+            self._result = self._run(self.spare)
             archive.set_caps(self.run_id, tuple(baseline_scores(self.ctx, self._result).values()))
         except BaseException as exc:  # handed to the controller by result()
             self._error = exc
@@ -69,3 +75,4 @@ class Beside:
                 archive.stop_run(self.run_id, Stop(StopKind.BASELINES, f"the baselines failed: {why}"))
         finally:
             archive.close()
+            self.spare.set()
