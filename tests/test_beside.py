@@ -74,12 +74,14 @@ def test_the_search_starts_once_a_core_is_idle_and_the_stragglers_finish_beside_
 
 
 def test_run_baselines_says_when_a_worker_goes_idle(small_trace, tmp_path, monkeypatch):
-    """``spare`` is set when fewer policies are left than workers, and every result still arrives."""
+    """``spare`` is set once fewer policies are left than workers (here at once: no grace), and every
+    result still arrives."""
     from pytest_policysmith.cache.baselines import run_baselines
     from pytest_policysmith.cache.traces import open_trace
 
     monkeypatch.setenv("POLICYSMITH_CACHE", str(tmp_path / "cache"))
     spare = threading.Event()
-    res = run_baselines(open_trace(str(small_trace)), 300, True, None, ["LRU", "FIFO", "LFU"], jobs=2, spare=spare)
-    assert spare.is_set() and list(res) == ["LRU", "FIFO", "LFU"]
+    res = run_baselines(open_trace(str(small_trace)), 300, True, None, ["LRU", "FIFO", "LFU"], jobs=2, spare=spare,
+                        spare_after=0.0)
+    assert spare.wait(5) and list(res) == ["LRU", "FIFO", "LFU"]
     assert all(0 < r.object_miss_ratio < 1 for r in res.values())

@@ -2,10 +2,10 @@
 
 On a large trace the 31 libCacheSim policies take minutes, and the slowest one (LFUDA on
 cache2k/orm-*) runs into its timeout alone, with the other core idle while the search waits.
-So the search starts as soon as the baselines still running no longer fill every core (the
-domain sets ``spare``); the stragglers finish beside it at a lower priority. Not from the
-start: on these 2 cores a search sharing the machine with baselines did the same work in up
-to 44% more CPU time (arc/P3), so the baselines get the machine to themselves while they fill it.
+So the search starts once the baselines still running have left a core idle for a while (the
+domain sets ``spare``; cache: 30 s); the stragglers finish beside it at a lower priority. Not
+from the start, nor at the first idle moment: on these 2 cores a search sharing the machine
+with baselines did the same work in up to 44% more CPU time (arc/P3).
 
 Only simplification needs their scores (it may not give a win over a baseline away): the
 thread stores them in the archive, where the inner session's stepper waits for them
