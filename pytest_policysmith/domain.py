@@ -95,13 +95,18 @@ class Domain:
         raise NotImplementedError
 
     def baselines(self, ctx: Context, template: Template, dirs: Iterable[Path], *, gate_only: bool = False,
-                  timeout: float | None = None, spare: threading.Event | None = None) -> Baselines:
+                  timeout: float | None = None) -> Baselines:
         """The hand-made policies on every workload: all of them beside a search, the context's
         ``gate`` (and references) for a regression gate. Beside a search a policy slower than
-        ``timeout`` is left out (see :meth:`timeouts`). Set ``spare`` once the baselines still
-        running leave a core idle, where the search may start beside them without changing a
-        measurement (search/beside.py); a domain that never sets it has its baselines run first."""
+        ``timeout`` is left out (see :meth:`timeouts`)."""
         raise NotImplementedError
+
+    def search_baselines(self, ctx: Context, template: Template, dirs: Iterable[Path], *, timeout: float | None,
+                         spare: threading.Event) -> Baselines:
+        """:meth:`baselines` for a search. A domain may set ``spare`` once the baselines still running
+        leave a core idle, where the search can start beside them without changing a measurement
+        (search/beside.py); by default it is not set, and the baselines run first."""
+        return self.baselines(ctx, template, dirs, timeout=timeout)
 
     def timeouts(self, baselines: Baselines) -> dict[str, list[str]]:
         """Per workload, the baselines left out because they did not finish in time."""

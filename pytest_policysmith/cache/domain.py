@@ -93,6 +93,11 @@ class CacheDomain(Domain):
                                       spare=spare if t is traces[-1] else None)
                 for t in traces}
 
+    def search_baselines(self, ctx, template, dirs: Iterable[Path], *, timeout: float | None,
+                         spare: threading.Event) -> Baselines:
+        """Simulations do not depend on the load: the search may start beside the stragglers."""
+        return self.baselines(ctx, template, dirs, timeout=timeout, spare=spare)
+
     def timeouts(self, baselines: Baselines) -> dict[str, list[str]]:
         from .baselines import default_policies
 

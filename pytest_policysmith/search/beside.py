@@ -3,7 +3,7 @@
 On a large trace the 31 libCacheSim policies take minutes, and the slowest one (LFUDA on
 cache2k/orm-*) runs into its timeout alone, with the other core idle while the search waits.
 So the search starts once the baselines still running have left a core idle for a while (the
-domain sets ``spare``; cache: 30 s); the stragglers finish beside it at a lower priority. Not
+domain sets ``spare`` in ``Domain.search_baselines``; cache: 30 s); the stragglers finish beside it at a lower priority. Not
 from the start, nor at the first idle moment: on these 2 cores a search sharing the machine
 with baselines did the same work in up to 44% more CPU time (arc/P3).
 

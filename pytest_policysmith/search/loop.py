@@ -95,8 +95,8 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     archive = Archive(opts.archive)
     settings = run_settings(ctx, template, opts, workloads)
     run_id = _open_run(archive, ctx, settings, opts, say)
-    beside = Beside(ctx, lambda spare: ctx.plugin.baselines(ctx, template, opts.traces_dirs,
-                                                             timeout=opts.baseline_timeout, spare=spare),
+    beside = Beside(ctx, lambda spare: ctx.plugin.search_baselines(ctx, template, opts.traces_dirs,
+                                                                    timeout=opts.baseline_timeout, spare=spare),
                     archive.path, run_id)
     polish = polish_rounds(template, opts.simplify_rounds)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterable
@@ -62,9 +61,9 @@ class TcpDomain(Domain):
         return evaluate(source, template, ctx, name)
 
     def baselines(self, ctx, template, dirs: Iterable[Path], *, gate_only: bool = False,
-                  timeout: float | None = None, spare: threading.Event | None = None) -> Baselines:
-        # ``spare`` is left alone: real flows through a user-space relay would measure the search's
-        # load, so a tcp search starts once every baseline is done.
+                  timeout: float | None = None) -> Baselines:
+        # No search_baselines: real flows through a user-space relay would measure the search's load,
+        # so a tcp search starts once every baseline is done.
         from .evaluator import BASELINES, run_baselines
 
         return run_baselines(ctx, list(dict.fromkeys(ctx.gate)) if gate_only and ctx.gate else BASELINES)  # type: ignore[return-value]
