@@ -9,7 +9,6 @@ candidate, and runs the baselines shown beside a search.
 from __future__ import annotations
 
 import threading
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Protocol, Sequence

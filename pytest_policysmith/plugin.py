@@ -53,9 +53,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="rounds after the search that drop terms, branches and digits the winner does not need "
                      "(the score may worsen by at most 0.05%%); 0 keeps the raw winner (default 8)")
     g.addoption("--synth-baseline-timeout", type=float, default=120.0, metavar="SECONDS",
-                help="CPU-seconds per baseline policy shown beside a search (they run beside it, at a lower "
-                     "priority); a slower one (libCacheSim's LFUDA on some traces) is reported as a timeout "
-                     "and the search goes on (default 120)")
+                help="CPU-seconds per baseline policy shown beside a search (they run first; the last ones "
+                     "beside it, at a lower priority); a slower one (libCacheSim's LFUDA on some traces) is "
+                     "reported as a timeout and the search goes on (default 120)")
     g.addoption("--synth-seed", type=int, default=0, help="random seed; the same seed gives the same run (default 0)")
     g.addoption("--synth-archive", default=None, help="SQLite archive (default: <rootdir>/.policysmith/archive.sqlite)")
     g.addoption("--synth-resume", nargs="?", const="latest", default=None, metavar="RUN_ID",

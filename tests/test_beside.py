@@ -4,6 +4,7 @@ and a failure stops the run instead of leaving the inner session waiting."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,7 @@ def test_the_search_starts_once_a_core_is_idle_and_the_stragglers_finish_beside_
         assert release.wait(30)
         return done
 
-    beside = Beside(context, stragglers, archive.path, run_id)  # returns while LFUDA still runs
+    beside = Beside(context, stragglers, archive.path, run_id, idle_grace=0.0)  # returns while LFUDA still runs
     assert beside.best() is None and archive.caps(run_id) is None
     release.set()
     assert beside.result() == done and archive.caps(run_id) == (0.5, 0.4)
@@ -74,14 +75,26 @@ def test_the_search_starts_once_a_core_is_idle_and_the_stragglers_finish_beside_
 
 
 def test_run_baselines_says_when_a_worker_goes_idle(small_trace, tmp_path, monkeypatch):
-    """``spare`` is set once fewer policies are left than workers (here at once: no grace), and every
-    result still arrives."""
+    """``spare`` is set once fewer policies are left than workers, and every result still arrives."""
     from pytest_policysmith.cache.baselines import run_baselines
     from pytest_policysmith.cache.traces import open_trace
 
     monkeypatch.setenv("POLICYSMITH_CACHE", str(tmp_path / "cache"))
     spare = threading.Event()
-    res = run_baselines(open_trace(str(small_trace)), 300, True, None, ["LRU", "FIFO", "LFU"], jobs=2, spare=spare,
-                        spare_after=0.0)
+    res = run_baselines(open_trace(str(small_trace)), 300, True, None, ["LRU", "FIFO", "LFU"], jobs=2, spare=spare)
     assert spare.wait(5) and list(res) == ["LRU", "FIFO", "LFU"]
     assert all(0 < r.object_miss_ratio < 1 for r in res.values())
+
+
+def test_a_short_straggler_is_waited_for_rather_than_shared_with_the_search(tmp_path, context):
+    archive = Archive(tmp_path / "a.sqlite")
+    run_id = archive.create_run(context.name, {}, 0)
+    done = {"t": {"LRU": _result("LRU", 0.5), "FIFO": _result("FIFO", 0.6)}}
+
+    def straggler(spare):
+        spare.set()  # a core is idle ...
+        time.sleep(0.2)  # ... for less than the grace
+        return done
+
+    beside = Beside(context, straggler, archive.path, run_id, idle_grace=10.0)
+    assert beside.best() == ("LRU", 0.5) and archive.caps(run_id) == (0.5, 0.6)

@@ -52,9 +52,6 @@ DEFAULT_TIMEOUT = 600.0  # CPU-seconds per libCacheSim policy: CPU time, so a bu
 SEARCH_TIMEOUT = 120.0  # baselines shown beside a search: a slower one is reported as a timeout
 WALL_FACTOR = 20  # the wall-clock backstop, for a child that hangs without using CPU
 NICENESS = 10  # the last baselines run beside the search (search/beside.py): it comes first
-# A search starts beside the stragglers only after a worker has been idle this long: sharing the two
-# cores costs the search more than a short wait (a slow LFUDA, 120 s to its timeout, is worth it).
-SPARE_AFTER = 30.0
 
 
 class BaselineTimeout(UsageError):
@@ -107,13 +104,12 @@ def run_baselines(
     timeout: float = DEFAULT_TIMEOUT,
     skip_timeouts: bool = False,
     spare: threading.Event | None = None,
-    spare_after: float = SPARE_AFTER,
 ) -> dict[str, BaselineResult]:
     """Results by policy name, in the order asked; cached results are reused.
 
     With ``skip_timeouts`` a policy slower than ``timeout`` is left out of the result (the
     caller reports it as a timeout) instead of raising :class:`BaselineTimeout`. ``spare`` is
-    set once the policies still to finish have left a worker idle for ``spare_after`` seconds."""
+    set once the policies still to finish no longer fill every worker (a core is idle)."""
     policies = policies or default_policies()
     known = set(default_policies(include_slow=True))
     unknown = [p for p in policies if p not in known]
@@ -148,10 +144,8 @@ def run_baselines(
         finally:
             with lock:
                 left[0] -= 1
-                if spare is not None and left[0] == workers - 1:  # the first idle worker
-                    idle = threading.Timer(spare_after, spare.set)
-                    idle.daemon = True
-                    idle.start()
+                if spare is not None and left[0] < workers:
+                    spare.set()
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for policy, res in pool.map(counted, policies):

@@ -2,10 +2,11 @@
 
 On a large trace the 31 libCacheSim policies take minutes, and the slowest one (LFUDA on
 cache2k/orm-*) runs into its timeout alone, with the other core idle while the search waits.
-So the search starts once the baselines still running have left a core idle for a while (the
-domain sets ``spare`` in ``Domain.search_baselines``; cache: 30 s); the stragglers finish beside it at a lower priority. Not
-from the start, nor at the first idle moment: on these 2 cores a search sharing the machine
-with baselines did the same work in up to 44% more CPU time (arc/P3).
+So the search starts once the baselines still running have left a core idle (the domain sets
+``spare`` in ``Domain.search_baselines``) for ``IDLE_GRACE`` seconds; the stragglers finish
+beside it at a lower priority. Not from the start, nor at the first idle moment: on these 2
+cores a search sharing the machine with baselines did the same work in up to 44% more CPU time
+(arc/P3), so only a long straggler (LFUDA, 120 s to its timeout) is worth running beside it.
 
 Only simplification needs their scores (it may not give a win over a baseline away): the
 thread stores them in the archive, where the inner session's stepper waits for them
@@ -26,6 +27,9 @@ from ..domain import Baselines
 from ..outcomes import Stop, StopKind
 from ..storage.archive import Archive
 
+IDLE_GRACE = 30.0  # seconds a core stays idle, waiting for the last baselines, before the search starts
+
+
 def baseline_scores(ctx: Context, baselines: Baselines) -> dict[str, float]:
     """Every contender's score (mean objective over the workloads; references such as Belady's
     oracle are bounds, not contenders)."""
@@ -36,24 +40,27 @@ def baseline_scores(ctx: Context, baselines: Baselines) -> dict[str, float]:
 
 class Beside:
     """The baselines of one run, computed in a thread; the constructor returns when the search
-    may start (``spare`` set: a core is idle, or they are done)."""
+    may start (they are done, or a core has been idle for ``idle_grace`` seconds)."""
 
-    def __init__(self, ctx: Context, run: Callable[[threading.Event], Baselines], archive_path: Path, run_id: str):
+    def __init__(self, ctx: Context, run: Callable[[threading.Event], Baselines], archive_path: Path, run_id: str,
+                 idle_grace: float = IDLE_GRACE):
         self.ctx, self._run, self.archive_path, self.run_id = ctx, run, archive_path, run_id
         self._result: Baselines | None = None
+        self.scores: dict[str, float] | None = None  # each contender's score, once the baselines are done
         self._error: BaseException | None = None
         self.spare = threading.Event()
         self._thread = threading.Thread(target=self._work, name=f"baselines-{run_id}", daemon=True)
         self._thread.start()
         self.spare.wait()
+        self._thread.join(timeout=idle_grace)
         if self._error is not None:
             self.result()  # a failure before the search starts: say so now
 
     def best(self) -> tuple[str, float] | None:
         """(name, score) of the best contender, or None while the baselines still run."""
-        if self._thread.is_alive() or self._result is None:
+        if self._thread.is_alive() or self.scores is None:
             return None
-        return min(baseline_scores(self.ctx, self._result).items(), key=lambda kv: kv[1])
+        return min(self.scores.items(), key=lambda kv: kv[1])
 
     def result(self) -> Baselines:
         """Wait for the baselines; raises what stopped them."""
@@ -67,7 +74,8 @@ class Beside:
         archive = Archive(self.archive_path)  # a connection of this thread's own
         try:
             self._result = self._run(self.spare)
-            archive.set_caps(self.run_id, tuple(baseline_scores(self.ctx, self._result).values()))
+            self.scores = baseline_scores(self.ctx, self._result)
+            archive.set_caps(self.run_id, tuple(self.scores.values()))
         except BaseException as exc:  # handed to the controller by result()
             self._error = exc
             why = "".join(traceback.format_exception_only(exc)).strip()

@@ -23,7 +23,7 @@ from ..reporting.llm import llm_block
 from ..outcomes import PASSED, REJECTED, Status, Stop
 from ..storage.archive import Archive, CandidateRow, RoundRow
 from ..templates import Template
-from .beside import Beside, baseline_scores
+from .beside import Beside
 from .deaths import INNER, InFlight, blame, signal_text
 from .driver import run_inner
 from .spec import InnerSpec
@@ -107,7 +107,7 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     except ArchiveWriteError as exc:
         raise SearchError(f"run {run_id} stopped: {exc}.\n{_kept(archive, run_id)}\n"
                           f"Then resume with: --synth-resume {run_id}") from None
-    caps = tuple(baseline_scores(ctx, baselines).values())
+    caps = tuple((beside.scores or {}).values())
     all_rows = archive.candidates(run_id)
     raw_best, winner = pick_winner(archive, run_id, opts.rounds + polish, caps)
     outcome = SearchOutcome(
