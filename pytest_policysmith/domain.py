@@ -57,6 +57,9 @@ class Domain:
     objectives: ClassVar[tuple[str, ...]]  # the first is the default
     candidate_class: ClassVar[type]  # the ``candidate`` fixture's type (a Candidate subclass)
     cascade: ClassVar[dict | None] = None  # the cheap first stage's settings, reported in the summary
+    # whether one process may run several evaluate() calls at once, in threads (the suite's transfer
+    # table does); a domain whose evaluation holds per-process resources (tcp's named links) says no
+    threaded_evaluations: ClassVar[bool] = False
 
     def parse(self, where: Path, fields: dict[str, Any]) -> Any:
         """Pop this domain's fields from a declaration and return them as a frozen dataclass

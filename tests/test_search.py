@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -193,3 +195,26 @@ def test_simplification_does_not_lose_to_a_baseline_the_best_beats_even_if_anoth
     raw = Parent("r30c01", "return now + 0.5 * obj.count;", 0.3329758, 30)
     lfu = Parent("r00c05", "return obj.count;", 0.3330319, 0)
     assert incumbent([raw, lfu], 36, caps=(0.3329633, 0.3329966)).id == "r30c01"
+
+
+def test_simplification_screens_only_what_is_far_worse_on_the_sample():
+    from pytest_policysmith.search.stepper import SCREEN_MARGIN, SCREEN_TOP, SIMPLIFY_SCREEN_MARGIN, screen_bar
+
+    proxies = [0.30 + i / 1000 for i in range(SCREEN_TOP)]
+    assert screen_bar(proxies[:-1], simplify=False) == math.inf  # too few yet: compute, screen nothing
+    assert screen_bar(proxies, simplify=False) == pytest.approx(max(proxies) * (1 + SCREEN_MARGIN))
+    assert screen_bar(proxies, simplify=True) == pytest.approx(0.30 * (1 + SIMPLIFY_SCREEN_MARGIN))
+    assert SIMPLIFY_SCREEN_MARGIN > SCREEN_MARGIN
+    assert screen_bar([None], simplify=True) is None and screen_bar([], simplify=True) is None  # short traces
+
+
+def test_simplification_may_propose_again_what_a_search_round_screened(tmp_path):
+    from pytest_policysmith.storage.archive import Archive, NewCandidate
+
+    archive = Archive(tmp_path / "a.sqlite")
+    run_id = archive.create_run("c", {}, 0)
+    for round_no, h in ((3, "searched"), (21, "simplified")):
+        archive.add_round(run_id, round_no, [NewCandidate(f"r{round_no}c00", 0, h, "return now;", (), "x", "evolve")])
+        archive.record_evaluation(run_id, f"r{round_no}c00", "screened", None, {"t": {"proxy": 0.5}}, None, 0, 0)
+    assert archive.hashes(run_id) == {"searched", "simplified"}
+    assert archive.hashes(run_id, rescreen_before=21) == {"simplified"}  # screened by simplification: not again

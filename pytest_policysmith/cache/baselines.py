@@ -1,8 +1,9 @@
 """Baselines: libCacheSim's own policies (and Belady) on the same trace and cache size.
 
-Each libCacheSim policy runs in a fresh child process. That isolates crashes, and it
-makes LeCaR, Cacheus and LHD reproducible: they draw from the C library's ``rand()``, so in a
-shared process their result depends on which policies ran before them.
+Each libCacheSim policy runs in a child process of its own, forked from a server that has
+imported libcachesim (baseline_worker.py). That isolates crashes, and it makes LeCaR, Cacheus
+and LHD reproducible: they draw from the C library's ``rand()``, so in a shared process their
+result depends on which policies ran before them.
 
 Policies libCacheSim lacks (MRU, CR-LFU, SR-LRU) run as priority functions through our
 own simulator; their ``source`` says so. Results are cached on disk, keyed by trace
@@ -15,6 +16,7 @@ import hashlib
 import json
 import math
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -117,6 +119,8 @@ def run_baselines(
         raise UsageError(f"unknown baseline policy {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     results: dict[str, BaselineResult] = {}
 
+    servers: "queue.SimpleQueue[_Server]" = queue.SimpleQueue()
+
     def one(policy: str) -> tuple[str, BaselineResult | None]:
         extra = template.sha256 if policy in TEMPLATE_POLICIES and template else ""
         path = cache_dir() / "baselines" / f"{_cache_key(trace, capacity, ignore_size, policy, extra)}.json"
@@ -125,12 +129,15 @@ def run_baselines(
         if policy in TEMPLATE_POLICIES:
             res = _run_template_policy(policy, trace, capacity, ignore_size, template)
         else:
+            server = _take(servers)
             try:
-                res = _run_libcachesim(policy, trace, capacity, ignore_size, timeout)
+                res = _run_libcachesim(policy, trace, capacity, ignore_size, timeout, server)
             except BaselineTimeout:
                 if not skip_timeouts:
                     raise
                 return policy, None
+            finally:
+                servers.put(server)
         write_atomic(path, json.dumps(res.as_dict()))
         return policy, res
 
@@ -147,10 +154,14 @@ def run_baselines(
                 if spare is not None and left[0] < workers:
                     spare.set()
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for policy, res in pool.map(counted, policies):
-            if res is not None:
-                results[policy] = res
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for policy, res in pool.map(counted, policies):
+                if res is not None:
+                    results[policy] = res
+    finally:
+        while not servers.empty():
+            servers.get().close()
     return {p: results[p] for p in policies if p in results}
 
 
@@ -168,23 +179,61 @@ def _run_template_policy(policy: str, trace: Trace, capacity: int, ignore_size: 
     )
 
 
-def _run_libcachesim(policy: str, trace: Trace, capacity: int, ignore_size: bool, timeout: float) -> BaselineResult:
-    argv = [sys.executable, "-m", "pytest_policysmith.cache.baseline_worker", policy, str(trace.source),
-            str(capacity), "1" if ignore_size else "0", str(hashpower(trace.n_objects)), str(timeout), str(NICENESS)]
-    t0 = time.perf_counter()
-    late = BaselineTimeout(f"baseline {policy} on {trace.name} did not finish within {timeout:g} CPU-seconds")
+def _take(servers: "queue.SimpleQueue[_Server]") -> "_Server":
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout * WALL_FACTOR)
-    except subprocess.TimeoutExpired:
-        raise late from None
-    if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return servers.get_nowait()
+    except queue.Empty:
+        return _Server()
+
+
+class _Server:
+    """One fork server (baseline_worker.py) per worker thread, started on first use."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+
+    def run(self, request: list) -> dict:
+        if self.proc is None:
+            self.proc = subprocess.Popen([sys.executable, "-m", "pytest_policysmith.cache.baseline_worker"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                         text=True)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except OSError:
+            line = ""
+        if not line:
+            self.close()
+            return {"lost": True}
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def _run_libcachesim(policy: str, trace: Trace, capacity: int, ignore_size: bool, timeout: float,
+                     server: _Server) -> BaselineResult:
+    request = [policy, str(trace.source), capacity, ignore_size, hashpower(trace.n_objects), timeout,
+               timeout * WALL_FACTOR, NICENESS]
+    t0 = time.perf_counter()
+    reply = server.run(request)
+    late = BaselineTimeout(f"baseline {policy} on {trace.name} did not finish within {timeout:g} CPU-seconds")
+    if reply.get("wall") or reply.get("signal") in (signal.SIGXCPU, signal.SIGKILL):
         raise late
-    if proc.returncode != 0:
-        raise UsageError(f"baseline {policy} on {trace.name} failed (exit {proc.returncode}): {proc.stderr[-800:]}")
-    omr, bmr, cpu = json.loads(proc.stdout.strip().splitlines()[-1])
+    if reply.get("lost"):
+        raise UsageError(f"baseline {policy} on {trace.name} failed: the baseline server "
+                         "(pytest_policysmith.cache.baseline_worker) exited before answering")
+    if "ok" not in reply:
+        why = f"exit {reply['exit']}" if "exit" in reply else f"signal {reply['signal']}"
+        raise UsageError(f"baseline {policy} on {trace.name} failed ({why}): {reply.get('stderr', '')}")
+    omr, bmr, cpu = reply["ok"]
     if cpu > timeout:
         raise late
     return BaselineResult(
         policy, omr, bmr, time.perf_counter() - t0, f"libCacheSim {version('libcachesim')}", policy in PAPER_BASELINES,
     )
-

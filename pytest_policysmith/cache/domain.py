@@ -25,6 +25,7 @@ class CacheDomain(Domain):
     name: ClassVar[str] = "cache"
     objectives: ClassVar[tuple[str, ...]] = ("object_miss_ratio", "byte_miss_ratio")
     candidate_class: ClassVar[type] = CacheCandidate
+    threaded_evaluations: ClassVar[bool] = True  # each simulation is a sandboxed child of its own
 
     @property
     def cascade(self) -> dict:  # type: ignore[override]

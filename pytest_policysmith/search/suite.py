@@ -9,6 +9,7 @@ workloads are read back from the archive, the interrupted one continues, the res
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -20,7 +21,7 @@ from ..errors import UsageError
 from ..outcomes import Stop
 from ..reporting.suite import entry, progress_line, suite_summary, transfer_block
 from ..reporting.summary import summary_dict, write_json
-from ..storage.archive import Archive
+from ..storage.archive import Archive, CandidateRow
 from ..templates import Template
 from .loop import SearchOptions, SearchOutcome, run_dir, synthesize
 
@@ -90,20 +91,27 @@ def _resume_of(opts: SearchOptions, part: Context) -> str | None:
 
 def _transfer_scores(ctx: Context, template: Template, opts: SearchOptions,
                      searches: dict[str, SearchOutcome]) -> dict[str, dict[str, float | None]]:
-    """Each workload's winner scored on every workload of the suite (its own score is the search's)."""
-    out: dict[str, dict[str, float | None]] = {}
+    """Each workload's winner scored on every workload of the suite (its own score is the search's),
+    on as many threads as the search had workers where the domain allows it."""
+    out: dict[str, dict[str, float | None]] = {own: {} for own in searches}
+    todo = []
     for own, o in searches.items():
-        out[own] = {}
         for other in searches:
-            if o.winner is None:
-                out[own][other] = None
-            elif other == own:
-                out[own][other] = o.winner.score
+            if o.winner is None or other == own:
+                out[own][other] = None if o.winner is None else o.winner.score
             else:
-                part = ctx.plugin.only(ctx, other)
-                out[own][other] = ctx.plugin.evaluate(part, template, o.winner.source, f"transfer_{o.winner.hash[:12]}",
-                                                      opts.traces_dirs).score
-    return out
+                todo.append((own, other, o.winner))
+
+    def score(job: tuple[str, str, CandidateRow]) -> float | None:
+        own, other, winner = job
+        return ctx.plugin.evaluate(ctx.plugin.only(ctx, other), template, winner.source,
+                                   f"transfer_{winner.hash[:12]}", opts.traces_dirs).score
+
+    threads = max(1, opts.workers) if ctx.plugin.threaded_evaluations else 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for (own, other, _), got in zip(todo, pool.map(score, todo)):
+            out[own][other] = got
+    return {own: {other: out[own][other] for other in searches} for own in searches}
 
 
 def write_suite_outputs(config: pytest.Config, opts: SearchOptions, s: SuiteOutcome,

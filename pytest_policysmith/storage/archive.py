@@ -324,11 +324,16 @@ class Archive:
             params += (round_no,)
         return [self._row(r) for r in self.db.execute(sql + " ORDER BY round, attempt, idx", params)]
 
-    def hashes(self, run_id: str, scored_only: bool = False) -> set[str]:
-        """Normalized hashes of the run's candidates; ``scored_only`` leaves out the screened ones
-        (the cascade did not score them in full, so simplification may propose them again)."""
-        sql = "SELECT hash FROM candidates WHERE run_id=?" + (" AND status != 'screened'" if scored_only else "")
-        return {r[0] for r in self.db.execute(sql, (run_id,))}
+    def hashes(self, run_id: str, rescreen_before: int | None = None) -> set[str]:
+        """Normalized hashes of the run's candidates; with ``rescreen_before``, less those screened in
+        rounds before it (they were held to a search round's bar, so simplification, whose bar is
+        looser, may propose them again)."""
+        if rescreen_before is None:
+            rows = self.db.execute("SELECT hash FROM candidates WHERE run_id=?", (run_id,))
+        else:
+            rows = self.db.execute("SELECT hash FROM candidates WHERE run_id=? AND (status != 'screened' OR round >= ?)",
+                                   (run_id, rescreen_before))
+        return {r[0] for r in rows}
 
     def top(self, run_id: str, n: int) -> list[CandidateRow]:
         rows = self.db.execute("SELECT * FROM candidates WHERE run_id=? AND status='evaluated' AND score IS NOT NULL"
