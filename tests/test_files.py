@@ -53,3 +53,16 @@ def test_scratch_folders_of_dead_processes_are_swept(monkeypatch, tmp_path):
         assert Path(mine).name.startswith(f"ps-test-{os.getpid()}-")
         assert not dead.exists() and live.exists() and other.exists()
     assert not Path(mine).exists()
+
+
+def test_accepting_a_trace_s_winner_replaces_that_trace_s_old_one_only(tmp_path):
+    from pytest_policysmith.storage.policies import accept, load_policies
+
+    accept(tmp_path, "suite_a_r1", "return now;", {"workload": "ds/a"})
+    accept(tmp_path, "suite_b_r1", "return now;", {"workload": "ds/b"})
+    accept(tmp_path, "suite_a_r2", "return -now;", {"workload": "ds/a"}, replaces="ds/a")
+    assert sorted(p.name for p in load_policies(tmp_path)) == ["suite_a_r2", "suite_b_r1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["suite_a_r2.c", "suite_a_r2.json", "suite_b_r1.c",
+                                                         "suite_b_r1.json"]
+    accept(tmp_path, "ctx_r3", "return now;", {})  # a context with one search keeps what it had
+    assert len(load_policies(tmp_path)) == 3

@@ -160,5 +160,7 @@ def accept_winner(ctx: Context, outcome: SearchOutcome, say: Callable[[str], Non
         "run_id": outcome.run_id, "candidate": w.id, "score": w.score, "objective": ctx.objective,
         "metrics": w.metrics, "origin": w.origin, "parents": list(w.parents), **outcome.settings, **extra,
     }
-    path = accept(ctx.policies_dir, policy_name(ctx.name, w.id.split('-')[0], w.hash[:6]), w.source, meta)
+    workload = extra.get("workload")
+    path = accept(ctx.policies_dir, policy_name(ctx.name, w.id.split('-')[0], w.hash[:6]), w.source, meta,
+                  replaces=workload if isinstance(workload, str) else None)
     say(f"policysmith: accepted {w.id} as {path}")

@@ -43,8 +43,15 @@ def policy_name(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(parts))
 
 
-def accept(folder: Path, name: str, source: str, meta: dict[str, Any]) -> Path:
+def accept(folder: Path, name: str, source: str, meta: dict[str, Any], replaces: str | None = None) -> Path:
+    """Store a policy. With ``replaces`` (a workload), the policies stored before for that workload
+    go, once the new one is written: a per-trace context keeps one winner per trace."""
     c_file = folder / f"{name}.c"
     write_atomic(c_file, source)
     write_atomic(c_file.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    if replaces is not None:
+        for old in load_policies(folder):
+            if old.name != name and old.meta.get("workload") == replaces:
+                old.path.with_suffix(".json").unlink(missing_ok=True)
+                old.path.unlink(missing_ok=True)
     return c_file
