@@ -1,1 +1,0 @@
-return now + (cache.capacity * log1p(obj.count) + 0.21 * cache.capacity * obj.count + ghost.count * cache.age_p50 * ps_div(obj.count, obj.freq) + ghost.count + 1.131 * cache.age_p50 * ps_div(obj.count, obj.freq) + 0.5565 * cache.age_p50 * ghost.count);

@@ -1,0 +1,1 @@
+return now - (now - cache.last_evicted) + ps_div(obj.count, obj.freq);
