@@ -102,12 +102,12 @@ def serve_one(request: list) -> dict:
 
 def main() -> int:
     die_with_parent()
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever else writes to stdout (libCacheSim's log) must not mix with the replies
     import libcachesim  # noqa: F401  (imported once, before any fork)
 
     from . import traces  # noqa: F401
 
-    replies = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)  # whatever else writes to stdout must not mix with the replies
     for line in sys.stdin:
         if line.strip():
             replies.write(json.dumps(serve_one(json.loads(line))) + "\n")
