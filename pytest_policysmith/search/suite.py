@@ -93,14 +93,12 @@ def _transfer_scores(ctx: Context, template: Template, opts: SearchOptions,
                      searches: dict[str, SearchOutcome]) -> dict[str, dict[str, float | None]]:
     """Each workload's winner scored on every workload of the suite (its own score is the search's),
     on as many threads as the search had workers where the domain allows it."""
-    out: dict[str, dict[str, float | None]] = {own: {} for own in searches}
-    todo = []
+    out: dict[str, dict[str, float | None]] = {own: dict.fromkeys(searches) for own in searches}
+    jobs = []
     for own, o in searches.items():
-        for other in searches:
-            if o.winner is None or other == own:
-                out[own][other] = None if o.winner is None else o.winner.score
-            else:
-                todo.append((own, other, o.winner))
+        if o.winner is not None:
+            out[own][own] = o.winner.score
+            jobs += [(own, other, o.winner) for other in searches if other != own]
 
     def score(job: tuple[str, str, CandidateRow]) -> float | None:
         own, other, winner = job
@@ -109,10 +107,9 @@ def _transfer_scores(ctx: Context, template: Template, opts: SearchOptions,
 
     threads = max(1, opts.workers) if ctx.plugin.threaded_evaluations else 1
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        for (own, other, _), got in zip(todo, pool.map(score, todo)):
+        for (own, other, _), got in zip(jobs, pool.map(score, jobs)):
             out[own][other] = got
-    return {own: {other: out[own][other] for other in searches} for own in searches}
-
+    return out
 
 def write_suite_outputs(config: pytest.Config, opts: SearchOptions, s: SuiteOutcome,
                         say: Callable[[str], None]) -> None:
