@@ -92,6 +92,26 @@ def test_harness_equals_reference(tmp_path, template, case, ignore_size):
     assert res.requests == n
 
 
+@pytest.mark.parametrize("body", [CASES["ties_by_seq"][0], CASES["lfu_then_recency"][0],
+                                  "return obj.count > cache.count_p50 ? now : now - cache.age_p90;"])
+def test_renumbering_the_tie_break_changes_nothing(tmp_path, template, body):
+    """The heap's update counter is 32 bits and is renumbered, in order, before it wraps; a harness
+    that renumbers every 97 updates must give the same misses, evictions and percentiles."""
+    from pytest_policysmith.cache.simulator import ENTRY, Program
+    from pytest_policysmith.compile import compile_c, compile_shared
+
+    rng = np.random.default_rng(11)
+    ids = (rng.zipf(1.3, size=8000) % 500).astype(np.uint64)
+    trace = open_trace(str(write_trace(tmp_path / "r.oracleGeneral.bin", ids, np.full(len(ids), 1, np.uint32))))
+    plain = build(template, body, "plain")
+    harness = template.render_harness(template.needs(body))
+    renumbering = Program(compile_c("#define PS_SEQ_LIMIT 97\n" + harness),
+                          compile_shared(template.render(body, candidate_name="plain"), ENTRY))
+    a, b = simulate(plain, trace, 50, True), simulate(renumbering, trace, 50, True)
+    assert (a.misses, a.evictions) == (b.misses, b.evictions)
+    assert a.misses > 0
+
+
 def test_object_larger_than_cache_is_a_miss_and_not_inserted(tmp_path, template):
     ids = np.array([1, 2, 1, 2, 1], dtype=np.uint64)
     sizes = np.array([10, 1000, 10, 1000, 10], dtype=np.uint32)
