@@ -6,7 +6,7 @@ the template declares a tie-break, see ``polish_rounds``): each proposes every o
 simplification of the *incumbent* (a branch of ``?:`` kept alone, a term of a sum or a factor
 of a product dropped, a call replaced by its argument, a constant cut to fewer digits). The
 incumbent is the smallest candidate whose score is within ``TOLERANCE`` (relative) of the
-search's best. When none of its simplifications is within tolerance it is the winner, and
+best scored so far (a simplification that scores better moves the bar). When none of its simplifications is within tolerance it is the winner, and
 dropping any one of its terms or branches makes it worse.
 """
 
@@ -56,13 +56,14 @@ def within(score: float, best: float, tolerance: float = TOLERANCE, caps: tuple[
     return score <= limit
 
 
-def incumbent(scored: list[Parent], search_rounds: int, tolerance: float = TOLERANCE,
-              caps: tuple[float, ...] = ()) -> Parent | None:
-    """The smallest candidate scoring within tolerance of the best of the search rounds (see ``within``)."""
-    search = [p for p in scored if p.round <= search_rounds]
-    if not search:
+def incumbent(scored: list[Parent], tolerance: float = TOLERANCE, caps: tuple[float, ...] = ()) -> Parent | None:
+    """The smallest candidate scoring within tolerance of the best scored so far (see ``within``). A
+    simplification that scores better than the search's best is the new best: measured on the suite,
+    dropping a term sometimes gains 0.6-1.3% (w106, arc/P6, orm-night), which a bar fixed at the
+    search's best gave back for a smaller form."""
+    if not scored:
         return None
-    best = min(p.score for p in search)
+    best = min(p.score for p in scored)
     ok = [p for p in scored if within(p.score, best, tolerance, caps)]
     return min(ok, key=lambda p: (body_size(p.source).key(), p.score, p.round, p.id))
 
@@ -153,7 +154,7 @@ class Simplifier:
     def propose(self, pool: list[Parent], n: int, seen: set[str], round_no: int | None = None) -> list[Proposal]:
         if round_no is not None and round_no <= self.best_rounds:
             return self._polish(pool, n, seen)
-        inc = incumbent(pool, self.best_rounds, self.tolerance, self.caps)
+        inc = incumbent(pool, self.tolerance, self.caps)
         if inc is None:
             return []
         try:

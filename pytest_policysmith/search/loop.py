@@ -134,13 +134,14 @@ def _llm_summary(archive: Archive, run_id: str, rows: list[CandidateRow], opts: 
 
 def pick_winner(archive: Archive, run_id: str, search_rounds: int,
                 caps: tuple[float, ...] = ()) -> tuple[CandidateRow | None, CandidateRow | None]:
-    """(the best of the search, the winner): the winner is the smallest candidate scoring within the
-    simplification tolerance of the best (the best itself when nothing simpler is as good)."""
+    """(the best of the search rounds, the winner): the winner is the smallest candidate scoring within
+    the simplification tolerance of the best scored in any round (the best itself when nothing
+    simpler is as good)."""
     rows = archive.top(run_id, POOL)
     if not rows:
         return None, None
     raw = next((r for r in rows if r.round <= search_rounds), rows[0])
-    chosen = incumbent([parent_of(r) for r in rows], search_rounds, caps=caps)
+    chosen = incumbent([parent_of(r) for r in rows], caps=caps)
     return raw, next((r for r in rows if chosen is not None and r.id == chosen.id), raw)
 
 
