@@ -81,6 +81,21 @@ def test_the_building_blocks_come_from_the_template(template, tmp_path):
         EvolveGenerator(load_template(str(copy)), 0)
 
 
+def test_island_features_are_built_with_on_the_last_island_only(template):
+    """The reuse interval helps on some traces and costs on others: only one lineage builds with it."""
+    from pytest_policysmith.generators.evolve import ISLANDS
+
+    gen = EvolveGenerator(template, seed=0)
+    extra = "ps_div(now - obj.prev_access, cache.capacity)"
+    assert [extra in {render(f) for f in v} for v in gen.island_features] == [False] * (ISLANDS - 1) + [True]
+    pool = [Parent(f"r00c{k:02d}", src, 0.5 + k / 100, 0) for k, src in enumerate(template.seeds().values())]
+    seen: dict[int, bool] = {}
+    for seed in range(20):
+        for i, p in enumerate(EvolveGenerator(template, seed=seed).propose(1, pool, 25, set())):
+            seen[i % ISLANDS] = seen.get(i % ISLANDS, False) or extra in p.source
+    assert seen == {**{k: False for k in range(ISLANDS - 1)}, ISLANDS - 1: True}
+
+
 def test_polish_orders_ties_on_the_whole_priority_and_on_each_branch(template):
     """address/gzip: LFU matches WTinyLFU only with the most recent first among equal counts."""
     from pytest_policysmith.generators.simplify import polish_rounds, tie_broken, tiebreak_of

@@ -59,6 +59,10 @@ class EvolveGenerator:
         self.scales = _vocabulary(vocab.get("scales"), names, allowed, f"{where} scales")
         self.features = _vocabulary(vocab.get("features"), names, allowed, f"{where} features")
         self.anchors = _vocabulary(vocab.get("anchors"), names, allowed, f"{where} anchors")
+        # Blocks only the last island builds with (its lineage may also keep what migrates to it): a
+        # feature that helps on some traces and costs on others gets a lineage, not the whole search.
+        extra = _vocabulary(vocab.get("island_features", []), names, allowed, f"{where} island_features")
+        self.island_features = [self.features] * (ISLANDS - 1) + [self.features + extra]
 
     def _num(self, v: float) -> Num:
         """A constant; whole numbers for integer-only templates (BPF has no floating point)."""
@@ -88,8 +92,9 @@ class EvolveGenerator:
         attempts = 0
         while len(out) < n and attempts < 60 * n:
             attempts += 1
-            members, champions, stalled = islands[len(out) % ISLANDS]
-            prop = self._one(rng, members, champions, stalled, round_no)
+            k = len(out) % ISLANDS
+            members, champions, stalled = islands[k]
+            prop = self._one(rng, members, champions, stalled, self.island_features[k])
             if prop is None:
                 continue
             h = normalized_hash(prop.source)
@@ -107,7 +112,7 @@ class EvolveGenerator:
         stalled = round_no - 1 - members[0][0].round >= STALL_ROUNDS
         return members, list(_champions(members).values()), stalled
 
-    def _one(self, rng: random.Random, trees, champions, stalled: bool, round_no: int) -> Proposal | None:
+    def _one(self, rng: random.Random, trees, champions, stalled: bool, features: list[Node]) -> Proposal | None:
         """One candidate: a constant step on one of the best three (TUNE_SHARE of the time), else a
         structural change to the best or a niche champion (after a stall: anything but the best)."""
         if rng.random() < TUNE_SHARE:
@@ -119,7 +124,7 @@ class EvolveGenerator:
                              "crossover", "crossover"])
         if op == "crossover" and len(champions) < 2 and len(trees) < 2:
             op = "const"
-        child, used = self._apply(op, rng, tree, parent, champions if len(champions) > 1 else trees)
+        child, used = self._apply(op, rng, tree, parent, champions if len(champions) > 1 else trees, features)
         if child is None or size(child) > MAX_SIZE or depth(child) > MAX_DEPTH or not _reads_input(child):
             return None
         return Proposal(render_body(child, self.integer), tuple(p.id for p in used),
@@ -136,14 +141,15 @@ class EvolveGenerator:
         return rng.choices(champions, weights)[0]
 
     # -- operators -----------------------------------------------------------------
-    def _apply(self, op: str, rng: random.Random, tree: Node, parent: Parent, trees) -> tuple[Node | None, list]:
+    def _apply(self, op: str, rng: random.Random, tree: Node, parent: Parent, trees,
+               features: list[Node]) -> tuple[Node | None, list]:
         sub = nodes(tree)
         if op == "tune":
             return self._tune(rng, tree, sub), [parent]
         if op == "const":
             nums = [(n, p) for n, p in sub if isinstance(n, Num)]
             if not nums:
-                return self._add_term(rng, tree), [parent]
+                return self._add_term(rng, tree, features), [parent]
             num, path = rng.choice(nums)
             assert isinstance(num, Num)
             new = _perturb(rng, num.value)
@@ -157,13 +163,13 @@ class EvolveGenerator:
             op_node, path = rng.choice(cands)
             return replace_at(tree, path, self._swap_op(rng, op_node)), [parent]
         if op == "add_term":
-            return self._add_term(rng, tree), [parent]
+            return self._add_term(rng, tree, features), [parent]
         if op == "replace":
             _, path = rng.choice(sub)
-            return replace_at(tree, path, self._grow(rng, 2)), [parent]
+            return replace_at(tree, path, self._grow(rng, 2, features)), [parent]
         if op == "guard":
-            alt = self._add_term(rng, tree)
-            compare, feature = rng.choice(COMPARE[2:]), rng.choice(self.features)  # in this order: seeded runs
+            alt = self._add_term(rng, tree, features)
+            compare, feature = rng.choice(COMPARE[2:]), rng.choice(features)  # in this order: seeded runs
             test = Bin(compare, feature, self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
             return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree), [parent]
         if op == "prune":
@@ -206,36 +212,36 @@ class EvolveGenerator:
                 return Bin(rng.choice([o for o in group if o != node.op]), node.left, node.right)
         return node
 
-    def _term(self, rng: random.Random) -> Node:
+    def _term(self, rng: random.Random, features: list[Node]) -> Node:
         """c * SCALE * FEATURE: a credit in the units of the scale, not of the trace."""
         if self.integer:  # scale / k * feature, or scale * feature / k: whole-number arithmetic
             k = self._num(rng.choice([1, 2, 4, 8, 16]))
-            return Bin("/", Bin("*", rng.choice(self.scales), rng.choice(self.features)), k)
+            return Bin("/", Bin("*", rng.choice(self.scales), rng.choice(features)), k)
         c = Num(round(rng.choice([0.05, 0.1, 0.25, 0.5, 1.0, 2.0]) * math.exp(rng.gauss(0, 0.3)), 3))
-        return Bin("*", Bin("*", c, rng.choice(self.scales)), rng.choice(self.features))
+        return Bin("*", Bin("*", c, rng.choice(self.scales)), rng.choice(features))
 
-    def _add_term(self, rng: random.Random, tree: Node) -> Node:
+    def _add_term(self, rng: random.Random, tree: Node, features: list[Node]) -> Node:
         target_nodes = [(n, p) for n, p in nodes(tree) if not isinstance(n, Num)]
         node, path = rng.choice(target_nodes[:6])  # near the root: whole branches
-        return replace_at(tree, path, Bin(rng.choice(["+", "+", "-"]), node, self._term(rng)))
+        return replace_at(tree, path, Bin(rng.choice(["+", "+", "-"]), node, self._term(rng, features)))
 
-    def _grow(self, rng: random.Random, d: int) -> Node:
+    def _grow(self, rng: random.Random, d: int, features: list[Node]) -> Node:
         if d <= 0 or rng.random() < 0.3:
             r = rng.random()
             if r < 0.4:
-                return self._term(rng)
+                return self._term(rng, features)
             if r < 0.7:
-                return rng.choice(self.anchors + self.features)
+                return rng.choice(self.anchors + features)
             return self._num(round(rng.uniform(-2, 4), 2))
         r = rng.random()
         if r < 0.55:
-            return Bin(rng.choice(["+", "-", "*"]), self._grow(rng, d - 1), self._grow(rng, d - 1))
+            return Bin(rng.choice(["+", "-", "*"]), self._grow(rng, d - 1, features), self._grow(rng, d - 1, features))
         if r < 0.75 and self.unary:
-            return Call(rng.choice(self.unary), (self._grow(rng, d - 1),))
+            return Call(rng.choice(self.unary), (self._grow(rng, d - 1, features),))
         if r < 0.85 and self.binary:
-            return Call(rng.choice(self.binary), (self._grow(rng, d - 1), self._grow(rng, d - 1)))
-        test = Bin(rng.choice(COMPARE), rng.choice(self.features), self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0])))
-        return Cond(test, self._grow(rng, d - 1), self._grow(rng, d - 1))
+            return Call(rng.choice(self.binary), (self._grow(rng, d - 1, features), self._grow(rng, d - 1, features)))
+        test = Bin(rng.choice(COMPARE), rng.choice(features), self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0])))
+        return Cond(test, self._grow(rng, d - 1, features), self._grow(rng, d - 1, features))
 
 
 def _vocabulary(entries: list[str] | None, names: set[str], allowed: set[str], where: str) -> list[Node]:
