@@ -1,1 +1,0 @@
-return now + cache.capacity * sqrt(obj.count) + 0.7 * (now - obj.insert_time) * log1p(obj.count);

@@ -1,1 +1,0 @@
-return now - (now - cache.last_evicted) + ps_div(obj.count, obj.freq);

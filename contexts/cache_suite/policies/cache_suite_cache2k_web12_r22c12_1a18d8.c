@@ -1,1 +1,0 @@
-return now + 1.342 * cache.capacity * log1p(obj.count) + (cache.capacity * sqrt(obj.count) + 0.07323 * cache.age_p50 * pow(obj.count, 0.7775)) + cache.age_p90 * ghost.hit + cache.capacity * obj.count;

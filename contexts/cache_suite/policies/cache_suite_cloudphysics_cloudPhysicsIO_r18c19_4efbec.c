@@ -1,1 +1,0 @@
-return obj.count + ghost.hit;
