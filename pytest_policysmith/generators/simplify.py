@@ -6,8 +6,9 @@ the template declares a tie-break, see ``polish_rounds``): each proposes every o
 simplification of the *incumbent* (a branch of ``?:`` kept alone, a term of a sum or a factor
 of a product dropped, a call replaced by its argument, a constant cut to fewer digits). The
 incumbent is the smallest candidate whose score is within ``TOLERANCE`` (relative) of the
-best scored so far (a simplification that scores better moves the bar). When none of its simplifications is within tolerance it is the winner, and
-dropping any one of its terms or branches makes it worse.
+best scored so far (a simplification that scores better moves the bar). When none of its
+simplifications is within tolerance it is the winner, and dropping any one of its terms or
+branches makes it worse.
 """
 
 from __future__ import annotations
