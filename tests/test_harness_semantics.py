@@ -96,7 +96,8 @@ def test_harness_equals_reference(tmp_path, template, case, ignore_size):
                                   "return obj.count > cache.count_p50 ? now : now - cache.age_p90;"])
 def test_renumbering_the_tie_break_changes_nothing(tmp_path, template, body):
     """The heap's update counter is 32 bits and is renumbered, in order, before it wraps; a harness
-    that renumbers every 97 updates must give the same misses, evictions and percentiles."""
+    that renumbers every 97 updates must give the same misses and evictions, for a tie-heavy body and
+    one that reads percentiles (sampled from heap slots, so a changed layout would show)."""
     from pytest_policysmith.cache.simulator import ENTRY, Program
     from pytest_policysmith.compile import compile_c, compile_shared
 
