@@ -22,6 +22,10 @@ class SearchDefaults:
     candidates: int = 25
     parents: int = 2
     generator: str = "evolve"
+    # A cheap search may go on longer: with ``small_rounds``, a search whose workloads are smaller in
+    # all than ``small_below`` (in the domain's unit: requests, for cache traces) runs that many rounds.
+    small_rounds: int | None = None
+    small_below: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,16 @@ def _search(where: Path, raw: Any) -> SearchDefaults:
     if unknown:
         raise UsageError(f"{where}: unknown field(s) search.{', search.'.join(sorted(unknown))}")
     out = SearchDefaults(**raw)
-    for key in ("rounds", "candidates", "parents"):
+    for key in ("rounds", "candidates", "parents", "small_rounds"):
         val = getattr(out, key)
-        if not isinstance(val, int) or val < 1:
+        if (val is not None or key != "small_rounds") and (not isinstance(val, int) or isinstance(val, bool) or val < 1):
             raise UsageError(f"{where}: field 'search.{key}' must be a positive integer, got {val!r}")
+    if not isinstance(out.small_below, int) or isinstance(out.small_below, bool) or out.small_below < 0:
+        raise UsageError(f"{where}: field 'search.small_below' must be a whole number (0 or more), "
+                         f"got {out.small_below!r}")
+    if out.small_rounds is not None and not out.small_below:
+        raise UsageError(f"{where}: field 'search.small_rounds' needs 'search.small_below', the workload size "
+                         f"below which a search is small (e.g. 2000000 requests for cache traces)")
     return out
 
 

@@ -74,6 +74,11 @@ class Domain:
         """Workload name -> identity (``sha256`` at least): recorded with a run, checked on resume."""
         raise NotImplementedError
 
+    def workload_size(self, info: dict) -> int | None:
+        """How much work one evaluation on a workload is, in the domain's unit, from its
+        :meth:`workloads` entry; None if the domain has no such measure (``search.small_rounds``)."""
+        return None
+
     def split(self, ctx: Context, dirs: Iterable[Path]) -> list[str]:
         """The workloads to search one at a time, each for its own heuristic (a context that asks
         for one search per trace, say); empty for one search over all of them."""

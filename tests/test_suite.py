@@ -124,3 +124,29 @@ def test_per_trace_must_be_a_boolean(pytester, store):
     res = synth(pytester, ctx, "--synth-traces", str(store))
     assert res.ret == pytest.ExitCode.USAGE_ERROR
     res.stderr.fnmatch_lines(["*conftest.py: field 'per_trace' must be true (one search per trace) or false"])
+
+
+def test_small_traces_get_the_contexts_small_rounds_unless_rounds_are_given(pytester, store):
+    search = {"rounds": 1, "candidates": 2, "parents": 2, "small_rounds": 2, "small_below": 14_000}
+    ctx = suite_context(pytester, store, search=search)
+    res = synth(pytester, ctx, "--synth-traces", str(store), "--synth-json", "s.json", "--synth-simplify-rounds", "0")
+    assert res.ret == 0, res.stdout.str()
+    s = json.loads((pytester.path / "s.json").read_text())
+    assert {t: s["searches"][t]["rounds"] for t in s["searches"]} == {"ds/a": 2, "ds/b": 1, "ds/c": 1}  # 12,000 < 14,000
+    assert [r["round"] for r in s["searches"]["ds/a"]["rounds_log"]] == [0, 1, 2]
+    res = synth(pytester, ctx, "--synth-traces", str(store), "--synth-json", "t.json", "--synth-simplify-rounds", "0",
+                "--synth-rounds", "1", "--synth-archive", "other.sqlite")
+    assert res.ret == 0, res.stdout.str()
+    assert {v["rounds"] for v in json.loads((pytester.path / "t.json").read_text())["searches"].values()} == {1}
+
+
+@pytest.mark.parametrize("search, says", [
+    ({"small_rounds": 40}, "field 'search.small_rounds' needs 'search.small_below'"),
+    ({"small_rounds": 0, "small_below": 10}, "field 'search.small_rounds' must be a positive integer, got 0"),
+    ({"small_rounds": 4, "small_below": "2M"}, "field 'search.small_below' must be a whole number (0 or more), got '2M'"),
+])
+def test_bad_small_rounds_are_usage_errors(pytester, store, search, says):
+    ctx = suite_context(pytester, store, search={"rounds": 1} | search)
+    res = synth(pytester, ctx, "--synth-traces", str(store))
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    res.stderr.fnmatch_lines([f"*conftest.py: {says}*"])

@@ -64,6 +64,9 @@ class CacheDomain(Domain):
         return {t.name: {"sha256": t.sha256, "requests": t.n_requests}  # by name and checksum: no machine paths
                 for t in context_traces(ctx, dirs)}
 
+    def workload_size(self, info: dict) -> int | None:
+        return info.get("requests")
+
     def build(self, ctx, template, source: str, name: str):
         from .simulator import build
 

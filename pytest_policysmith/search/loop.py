@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -48,6 +48,7 @@ class SearchOptions:
     simplify_rounds: int = 0  # rounds after the search that simplify the winner (generators/simplify.py)
     baseline_timeout: float | None = None  # seconds per baseline shown beside the search; slower: a timeout
     workload: str | None = None  # one search of a per-workload context (Domain.split): its workload
+    small_rounds: tuple[int, int] | None = None  # (size below, rounds) from the context; None under --synth-rounds
 
 
 MAX_BLAMELESS_DEATHS = 3  # worker deaths with no slot to blame before a run stops (a sick host)
@@ -89,9 +90,22 @@ def run_settings(ctx: Context, template: Template, opts: SearchOptions, workload
     }
 
 
+def sized_rounds(ctx: Context, opts: SearchOptions, workloads: dict[str, dict]) -> SearchOptions:
+    """The context's ``small_rounds`` for a search whose workloads are small in all: cheap rounds
+    buy more search where a round costs seconds."""
+    if opts.small_rounds is None:
+        return opts
+    below, rounds = opts.small_rounds
+    sizes = [ctx.plugin.workload_size(info) for info in workloads.values()]
+    if not sizes or any(s is None for s in sizes) or sum(s for s in sizes if s is not None) >= below:
+        return opts
+    return replace(opts, rounds=rounds)
+
+
 def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Callable[[str], None]) -> SearchOutcome:
     t0 = time.perf_counter()
     workloads = ctx.plugin.workloads(ctx, opts.traces_dirs)
+    opts = sized_rounds(ctx, opts, workloads)
     archive = Archive(opts.archive)
     settings = run_settings(ctx, template, opts, workloads)
     run_id = _open_run(archive, ctx, settings, opts, say)
