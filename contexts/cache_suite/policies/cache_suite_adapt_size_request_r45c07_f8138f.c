@@ -1,0 +1,1 @@
+return (0.053 * now + 0.19 * cache.capacity) * log1p(obj.freq);

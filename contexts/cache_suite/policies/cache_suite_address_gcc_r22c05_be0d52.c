@@ -1,1 +1,0 @@
-return now + 0.08 * (now - cache.last_evicted) * obj.count;

@@ -1,1 +1,0 @@
-return obj.count > 1.0 ? obj.count - ps_div(now, 1.0 + now) : obj.count + obj.freq;

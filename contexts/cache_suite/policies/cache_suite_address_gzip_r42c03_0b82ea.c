@@ -1,0 +1,1 @@
+return obj.count + ps_div(cache.capacity, cache.last_evicted);

@@ -1,1 +1,0 @@
-return log1p(0.3962 * cache.age_p90 * obj.freq + (0.32 * cache.capacity + log1p(obj.count)) + 0.495 * cache.age_p50 * obj.freq + 0.08142 * (now - cache.last_evicted) * log1p(obj.count)) * 2.157 - ps_div(now, now + now);

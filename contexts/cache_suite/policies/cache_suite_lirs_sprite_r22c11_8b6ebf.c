@@ -1,1 +1,0 @@
-return obj.count >= 3.0 ? now + cache.capacity * log1p(obj.count) : now + 0.26 * cache.capacity * obj.freq;

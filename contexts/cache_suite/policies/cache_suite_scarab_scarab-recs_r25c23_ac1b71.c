@@ -1,1 +1,0 @@
-return obj.count + cache.age_p90 * ghost.hit >= 2.1 ? now + 0.8 * cache.capacity * obj.count + (now - cache.last_evicted) * ghost.count : cache.last_evicted + cache.capacity * obj.freq - ps_div(now, 1.0 + now);
