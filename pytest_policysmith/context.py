@@ -91,6 +91,13 @@ def need(where: Path, d: dict[str, Any], key: str, kind: type | tuple[type, ...]
     return val
 
 
+def _check_whole(where: Path, key: str, val: Any, least: int) -> None:
+    """Search budgets are counts; a float or a bool there is a typo, not a budget."""
+    if not isinstance(val, int) or isinstance(val, bool) or val < least:
+        kind = "a positive integer" if least == 1 else f"a whole number ({least} or more)"
+        raise UsageError(f"{where}: field 'search.{key}' must be {kind}, got {val!r}")
+
+
 def _search(where: Path, raw: Any) -> SearchDefaults:
     if not isinstance(raw, dict):
         raise UsageError(f"{where}: field 'search' must be a dict")
@@ -98,13 +105,11 @@ def _search(where: Path, raw: Any) -> SearchDefaults:
     if unknown:
         raise UsageError(f"{where}: unknown field(s) search.{', search.'.join(sorted(unknown))}")
     out = SearchDefaults(**raw)
-    for key in ("rounds", "candidates", "parents", "small_rounds"):
-        val = getattr(out, key)
-        if (val is not None or key != "small_rounds") and (not isinstance(val, int) or isinstance(val, bool) or val < 1):
-            raise UsageError(f"{where}: field 'search.{key}' must be a positive integer, got {val!r}")
-    if not isinstance(out.small_below, int) or isinstance(out.small_below, bool) or out.small_below < 0:
-        raise UsageError(f"{where}: field 'search.small_below' must be a whole number (0 or more), "
-                         f"got {out.small_below!r}")
+    for key in ("rounds", "candidates", "parents"):
+        _check_whole(where, key, getattr(out, key), least=1)
+    if out.small_rounds is not None:
+        _check_whole(where, "small_rounds", out.small_rounds, least=1)
+    _check_whole(where, "small_below", out.small_below, least=0)
     if out.small_rounds is not None and not out.small_below:
         raise UsageError(f"{where}: field 'search.small_rounds' needs 'search.small_below', the workload size "
                          f"below which a search is small (e.g. 2000000 requests for cache traces)")
