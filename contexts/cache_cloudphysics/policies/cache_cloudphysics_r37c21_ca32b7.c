@@ -1,1 +1,0 @@
-return (ps_div(obj.count, obj.freq) >= 1.009 ? cache.last_evicted + 12.2 * cache.age_p90 * ps_div(obj.count, obj.freq) + ps_div(cache.capacity, log1p(obj.count)) : cache.last_evicted + ps_div(cache.capacity * obj.count, log1p(obj.count))) + 1.981 * cache.age_p50 * ghost.hit;
