@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from pytest_policysmith.cache.baselines import hashpower
-from pytest_policysmith.cache.traces import open_trace
+from pytest_policysmith.cache.traces import libcachesim_input, open_trace
 
 SERVER = [sys.executable, "-m", "pytest_policysmith.cache.baseline_worker"]
 FRESH = """
@@ -59,3 +59,18 @@ def test_a_crash_stays_in_its_child_and_the_server_goes_on(small_trace, tmp_path
     assert crash == {"signal": 6}  # libCacheSim aborts on a trace it cannot open
     assert unknown["exit"] == 1 and "NoSuchPolicy" in unknown["stderr"]
     assert 0 < good["ok"][0] < 1
+
+
+@pytest.mark.parametrize("policy", ["LRU", "S3FIFO", "LeCaR"])
+def test_the_decompressed_input_gives_what_the_zst_gives(small_trace, policy):
+    """Baselines read a .zst trace decompressed once (libcachesim_input): the same requests, the same
+    miss ratios as libCacheSim reading the .zst itself; and the copy is made once."""
+    trace = open_trace(str(small_trace))
+    bin_path = libcachesim_input(trace)
+    assert bin_path.name.endswith(".oracleGeneral.bin") and bin_path != trace.source
+    stamp = bin_path.stat().st_mtime_ns
+    assert libcachesim_input(trace) == bin_path and bin_path.stat().st_mtime_ns == stamp
+    cap = trace.n_objects // 10
+    from_zst, from_bin = _serve(_request(policy, trace, cap), [policy, str(bin_path), *_request(policy, trace, cap)[2:]])
+    assert from_zst["ok"][:2] == from_bin["ok"][:2]
+    assert 0 < from_bin["ok"][0] < 1

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pytest_policysmith.cache.traces import (
-    SYNTHETIC_NAME, TraceError, libcachesim_reader, open_trace, read_requests, resolve,
+    SYNTHETIC_NAME, TraceError, libcachesim_reader, open_trace, read_requests, resolve, sha256_file,
 )
 
 
@@ -123,3 +123,20 @@ def test_dataset_listing_skips_documentation(tmp_path):
     (tmp_path / "d" / "LICENSE.txt").write_text("MIT\n")
     (tmp_path / "d" / "README.md").write_text("x\n")
     assert [Path(p).name for p in dataset_traces(str(tmp_path / "d"))] == ["a.oracleGeneral.bin.zst"]
+
+
+def test_a_checksum_follows_the_file_when_it_changes(tmp_path):
+    """sha256_file remembers a file's digest per version (inode, size, mtime): a rewritten file is hashed again."""
+    import hashlib
+    import os
+
+    f = tmp_path / "t.bin"
+    f.write_bytes(b"a" * 100)
+    assert sha256_file(f) == hashlib.sha256(b"a" * 100).hexdigest()
+    f.write_bytes(b"b" * 100)
+    os.utime(f, ns=(1, 1))  # even with an old mtime, the size or inode or mtime differs from the first version
+    assert sha256_file(f) == hashlib.sha256(b"b" * 100).hexdigest()
+    g = tmp_path / "g.bin"
+    g.write_bytes(b"c" * 7)
+    os.replace(g, f)  # a new inode under the same name
+    assert sha256_file(f) == hashlib.sha256(b"c" * 7).hexdigest()

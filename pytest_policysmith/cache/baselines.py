@@ -24,13 +24,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from importlib.metadata import version
 
 from ..errors import UsageError
 from ..paths import cache_dir
 from ..templates import Template
 from .simulator import build, simulate
-from .traces import Trace
+from .traces import Trace, libcachesim_input
 from ..storage.files import write_atomic
 
 # The paper's 14 baselines, with libCacheSim's names where it has them.
@@ -128,6 +129,14 @@ def run_baselines(
     results: dict[str, BaselineResult] = {}
 
     servers: "queue.SimpleQueue[_Server]" = queue.SimpleQueue()
+    lock = threading.Lock()
+    inputs: list[Path] = []
+
+    def reader_input() -> Path:
+        with lock:  # decompressed once, by the first policy that needs it
+            if not inputs:
+                inputs.append(libcachesim_input(trace))
+            return inputs[0]
 
     def one(policy: str) -> tuple[str, BaselineResult | None]:
         extra = template.sha256 if policy in TEMPLATE_POLICIES and template else ""
@@ -139,7 +148,7 @@ def run_baselines(
         else:
             server = _take(servers)
             try:
-                res = _run_libcachesim(policy, trace, capacity, ignore_size, timeout, server)
+                res = _run_libcachesim(policy, trace, reader_input(), capacity, ignore_size, timeout, server)
             except BaselineTimeout:
                 if not skip_timeouts:
                     raise
@@ -151,7 +160,6 @@ def run_baselines(
 
     workers = jobs or os.cpu_count() or 1
     left = [len(policies)]
-    lock = threading.Lock()
 
     def counted(policy: str) -> tuple[str, BaselineResult | None]:
         try:
@@ -228,9 +236,9 @@ class _Server:
             self.proc = None
 
 
-def _run_libcachesim(policy: str, trace: Trace, capacity: int, ignore_size: bool, timeout: float,
+def _run_libcachesim(policy: str, trace: Trace, source: Path, capacity: int, ignore_size: bool, timeout: float,
                      server: _Server) -> BaselineResult:
-    request = [policy, str(trace.source), capacity, ignore_size, hashpower(trace.n_objects), timeout,
+    request = [policy, str(source), capacity, ignore_size, hashpower(trace.n_objects), timeout,
                timeout * WALL_FACTOR, NICENESS]
     t0 = time.perf_counter()
     reply = server.run(request)
