@@ -156,3 +156,52 @@ def test_parenthesized_return_is_not_a_call(template):
 
     assert static_violations("return (now + obj.count);", template) == []
     assert static_violations("return system(now);", template)
+
+
+MEMO_CHECK = r"""
+#include <stdio.h>
+#include <string.h>
+static int same(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+int main(void)
+{
+    const double xs[] = {0.0, -0.0, 1.0, 2.0, 3.0, 7.0, 1023.0, 1024.0, 1e6, 0.5, 2.5, -1.0, -3.0,
+                         1.0 / 0.0, -1.0 / 0.0, 0.0 / 0.0};
+    const double ys[] = {1.9, 2.0, 1.25, 0.5, -1.0, 3.0, 0.0, -0.5, 0.0 / 0.0};
+    int bad = 0;
+    for (int rep = 0; rep < 3; rep++)  /* the second and third time from the memo */
+        for (unsigned i = 0; i < sizeof xs / sizeof *xs; i++) {
+            double x = xs[i];
+            bad += !same(ps_log1p(x), (log1p)(x)) + !same(ps_log(x), (log)(x));
+            for (unsigned j = 0; j < sizeof ys / sizeof *ys; j++)
+                bad += !same(ps_pow(x, ys[j]), (pow)(x, ys[j]));
+        }
+    for (int k = 0; k < 5000; k++)  /* every small count */
+        for (int e = 0; e < 7; e++) {
+            double y = 1.0 + e * 0.13;
+            bad += !same(ps_pow(k, y), (pow)(k, y)) + !same(ps_log1p(k), (log1p)(k));
+        }
+    for (int k = 2; k < 5; k++)  /* more exponents than pow's memo has slots: collisions */
+        for (int e = 0; e < 10000; e++) {
+            double y = 1.0 + e * 1e-3;
+            bad += !same(ps_pow(k, y), (pow)(k, y));
+        }
+    printf("%d\n", bad);
+    return bad != 0;
+}
+"""
+
+
+def test_the_math_memos_return_what_libm_returns(tmp_path, template):
+    """policy.c.j2 memoizes pow, log1p and log on small whole numbers (a fifth of a simulation was libm):
+    the memo must hand back libm's value bit for bit, for -0.0, NaN, infinities, the memo's edges and
+    after collisions, so that no score changes."""
+    import subprocess
+
+    from pytest_policysmith.compile import CFLAGS
+
+    src = tmp_path / "memo.c"
+    src.write_text(template.render("return now;", candidate_name="memo") + MEMO_CHECK)
+    exe = tmp_path / "memo"
+    subprocess.run(["gcc", *CFLAGS, str(src), "-o", str(exe), "-lm"], check=True, capture_output=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "0", out.stdout
