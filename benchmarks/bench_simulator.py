@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import libcachesim as lcs
 
 from pytest_policysmith.cache.baselines import hashpower
 from pytest_policysmith.cache.simulator import build, resolve_capacity, simulate
-from pytest_policysmith.cache.traces import libcachesim_reader, open_trace
+from pytest_policysmith.cache.traces import libcachesim_input, libcachesim_reader, open_trace
 from pytest_policysmith.paths import search_dirs
 from pytest_policysmith.templates import load_template
 
@@ -38,8 +36,7 @@ def main() -> None:
     cap = resolve_capacity(args.cache_size, trace, ignore_size=True)
     lru = build(template, template.seeds()["lru"], "lru")
     ours, theirs, mr = [], [], {}
-    tmp = tempfile.TemporaryDirectory()
-    plain = decompressed(trace.source, Path(tmp.name))
+    plain = libcachesim_input(trace)  # the decompressed file the plugin's own baselines read
     for _ in range(args.repeat):
         res = simulate(lru, trace, cap, ignore_size=True)
         ours.append(res.requests / res.seconds)
@@ -62,19 +59,6 @@ def main() -> None:
     print(f"ratio                {o / t:8.2f}x")
     print(f"compile one candidate {statistics.median(compile_ms):6.1f} ms median (its function alone; the harness is "
           "compiled once per feature set)")
-    tmp.cleanup()
-
-
-def decompressed(source: Path, folder: Path) -> Path:
-    """The trace as an uncompressed oracleGeneral file, libCacheSim's fastest input."""
-    if not source.name.endswith(".zst"):
-        return source
-    import zstandard
-
-    dest = folder / source.name[: -len(".zst")]
-    with open(source, "rb") as src, open(dest, "wb") as out:
-        zstandard.ZstdDecompressor().copy_stream(src, out)
-    return dest
 
 
 if __name__ == "__main__":
