@@ -215,7 +215,8 @@ def open_trace(name: str, dirs: Iterable[Path] = (), download: bool = True) -> T
     arrays = cache_dir() / "arrays" / f"{digest}.v{ARRAY_FORMAT_VERSION}.pstrace"
     meta_path = arrays.with_suffix(".json")
     if not (arrays.exists() and meta_path.exists()):
-        obj_ids, sizes = read_requests(source)
+        # Decompressed once: the conversion reads it, and so do libCacheSim's baselines after it.
+        obj_ids, sizes = read_requests(_plain_copy(source, digest))
         meta = _write_arrays(arrays, obj_ids, sizes)
         write_atomic(meta_path, json.dumps(meta).encode())
     meta = json.loads(meta_path.read_text())
@@ -223,15 +224,23 @@ def open_trace(name: str, dirs: Iterable[Path] = (), download: bool = True) -> T
 
 
 def libcachesim_input(trace: Trace) -> Path:
-    """The file libCacheSim's baselines read. A zstd-compressed oracleGeneral trace is decompressed once
-    per checksum, beside the arrays, so that the thirty-odd baseline processes do not each run zstd
+    """The file libCacheSim's baselines read: the decompressed copy for a zstd-compressed oracleGeneral
+    trace (see :func:`_plain_copy`), so that the thirty-odd baseline processes do not each run zstd
     (0.1 s apiece on w106); the requests are the same bytes."""
-    src = trace.source
-    if trace_format(src) != "oracleGeneral" or not src.name.endswith(".zst"):
-        return src
-    dest = trace.arrays_path.with_name(f"{trace.sha256}.oracleGeneral.bin")
+    return _plain_copy(trace.source, trace.sha256)
+
+
+def _plain_copy(source: Path, digest: str) -> Path:
+    """A .zst oracleGeneral trace decompressed once per checksum into the cache, checked whole (a cut or
+    corrupt stream is refused here, naming ``source``); any other trace is read where it is."""
+    if trace_format(source) != "oracleGeneral" or not source.name.endswith(".zst"):
+        return source
+    dest = cache_dir() / "arrays" / f"{digest}.oracleGeneral.bin"
     if not dest.exists():
-        write_atomic(dest, _decompress_zstd(src, src.read_bytes()))
+        raw = _decompress_zstd(source, source.read_bytes())
+        _check_records(source, raw)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(dest, raw)
     return dest
 
 
@@ -304,12 +313,16 @@ def _read_oracle_general(path: Path) -> np.ndarray:
     raw = path.read_bytes()
     if path.name.endswith(".zst"):
         raw = _decompress_zstd(path, raw)
+    _check_records(path, raw)
+    return np.frombuffer(raw, dtype=ORACLE_GENERAL_DTYPE)
+
+
+def _check_records(path: Path, raw: bytes) -> None:
     if len(raw) == 0 or len(raw) % ORACLE_GENERAL_DTYPE.itemsize:
         raise TraceError(
             f"{path}: {len(raw)} bytes is not a whole number of 24-byte oracleGeneral records; "
             "the file is truncated or not in oracleGeneral format"
         )
-    return np.frombuffer(raw, dtype=ORACLE_GENERAL_DTYPE)
 
 
 def _decompress_zstd(path: Path, raw: bytes) -> bytes:
