@@ -1,1 +1,0 @@
-return obj.count + ps_div(cache.capacity, cache.last_evicted);

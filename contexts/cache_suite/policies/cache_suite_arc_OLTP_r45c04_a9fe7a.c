@@ -1,1 +1,0 @@
-return obj.freq > 1.0 ? now + (cache.capacity + ghost.count) * obj.count + (0.119 * (now - cache.last_evicted) + ghost.count) + cache.capacity * ps_div(now - obj.prev_access, cache.capacity) : now + ((cache.capacity + 0.5077 * cache.age_p90 * ghost.count) * obj.count - pow(obj.count, 1.0));

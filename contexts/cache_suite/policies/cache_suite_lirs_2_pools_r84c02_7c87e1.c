@@ -1,0 +1,1 @@
+return now * ps_div(obj.count, obj.freq);

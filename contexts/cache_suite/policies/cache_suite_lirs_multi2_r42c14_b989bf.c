@@ -1,1 +1,0 @@
-return ps_div(obj.count, obj.freq) > 1.0 ? pow(obj.freq - 0.091 * cache.age_p50 * obj.freq, 2.0) : 0.86 * (0.078 * cache.age_p90 * pow(obj.freq, 1.985));

@@ -1,1 +1,0 @@
-return (obj.count > 1.0 ? cache.last_evicted + 0.074 * (now - cache.last_evicted) + cache.capacity * obj.count : cache.last_evicted + (cache.capacity + 1.2 * (now - cache.last_evicted) * ghost.hit)) - 0.05 * cache.age_p50;

@@ -1,0 +1,1 @@
+return now + (cache.capacity * cache.capacity + cache.age_p90) * obj.freq;
