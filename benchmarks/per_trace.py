@@ -3,7 +3,8 @@
     python benchmarks/per_trace.py [--traces ../shared/traces] [--only lirs/ps,arc/P6] [-n 2] [--out DIR]
 
 A throwaway per-trace context (every trace, or the ``--only`` ones; 10% of the objects, sizes
-ignored, the cache_priority template, the shipped CHECKER rules, the plugin's default search) is
+ignored, the cache_priority template, the shipped CHECKER rules, the search budget of
+contexts/cache_suite, so the table is the suite's) is
 run through ``pytest --synthesize CTX -n N``, as a user runs a suite (see contexts/cache_suite).
 The suite's summary gives the table: per trace the winner, the best of the paper's 14
 baselines, the best of all, Belady, ``gap_closed`` (the share of the best baseline's distance to
@@ -16,11 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SUITE = ROOT / "contexts" / "cache_suite" / "conftest.py"
 sys.path.insert(0, str(ROOT))
 
 from pytest_policysmith.reporting.suite import markdown_table  # noqa: E402
@@ -37,7 +40,9 @@ def main() -> None:
     args = ap.parse_args()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    ctx = cache_context(out / "per_trace_ctx", args.only.split(",") if args.only else ["*/*"], per_trace=True)
+    search = runpy.run_path(str(SUITE))["policysmith_context"]["search"]
+    ctx = cache_context(out / "per_trace_ctx", args.only.split(",") if args.only else ["*/*"], per_trace=True,
+                        search=search)
     archive = out / "a.sqlite"
     argv = [sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive", str(archive),
             "--synth-json", str(out / "summary.json"), "--synth-report", str(out / "report"),
