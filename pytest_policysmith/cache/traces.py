@@ -237,8 +237,7 @@ def _plain_copy(source: Path, digest: str) -> Path:
         return source
     dest = cache_dir() / "arrays" / f"{digest}.oracleGeneral.bin"
     if not dest.exists():
-        raw = _decompress_zstd(source, source.read_bytes())
-        _check_records(source, raw)
+        raw = _oracle_general_bytes(source)
         dest.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(dest, raw)
     return dest
@@ -310,19 +309,20 @@ def _read_oracle_general(path: Path) -> np.ndarray:
     libCacheSim itself reads a truncated .zst silently short and hangs on garbage,
     so the frame and record size are checked here before any number is trusted.
     """
+    return np.frombuffer(_oracle_general_bytes(path), dtype=ORACLE_GENERAL_DTYPE)
+
+
+def _oracle_general_bytes(path: Path) -> bytes:
+    """The file's records, decompressed if it is .zst, refused unless they are whole 24-byte records."""
     raw = path.read_bytes()
     if path.name.endswith(".zst"):
         raw = _decompress_zstd(path, raw)
-    _check_records(path, raw)
-    return np.frombuffer(raw, dtype=ORACLE_GENERAL_DTYPE)
-
-
-def _check_records(path: Path, raw: bytes) -> None:
     if len(raw) == 0 or len(raw) % ORACLE_GENERAL_DTYPE.itemsize:
         raise TraceError(
             f"{path}: {len(raw)} bytes is not a whole number of 24-byte oracleGeneral records; "
             "the file is truncated or not in oracleGeneral format"
         )
+    return raw
 
 
 def _decompress_zstd(path: Path, raw: bytes) -> bytes:
