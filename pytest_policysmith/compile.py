@@ -7,13 +7,13 @@ candidate is never compiled twice, across rounds, workers and runs.
 from __future__ import annotations
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -83,8 +83,6 @@ def compile_shared_many(members: Sequence[tuple[str, str, str]], cc: str = "gcc"
         return 0
     n = max(1, min(parts or os.cpu_count() or 1, len(todo) // 2))
     chunks = [todo[i::n] for i in range(n)]
-    if n == 1:
-        return _compile_part(chunks[0], cc)
     with ThreadPoolExecutor(max_workers=n) as pool:
         return sum(pool.map(lambda chunk: _compile_part(chunk, cc), chunks))
 

@@ -24,8 +24,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from importlib.metadata import version
+from pathlib import Path
 
 from ..errors import UsageError
 from ..paths import cache_dir
