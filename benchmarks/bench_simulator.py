@@ -7,9 +7,15 @@ time of one fresh candidate. The comparison is fair: libCacheSim reads the *deco
 oracleGeneral file (its fastest input: no zstd in its clock) with its hash table sized to the
 trace (hashpower from the object count), and its time is ``process_trace`` alone (reader opened
 before the clock starts); ours is the C loop's own clock over the memory-mapped converted trace.
+OpenBLAS is held to one thread (before numpy loads): its idle worker threads spin in this process,
+and with them libCacheSim ran at 16-30 M requests/s instead of 30-48 M on this 2-core machine.
 """
 
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before libcachesim imports numpy: see the docstring
 
 import argparse
 import statistics
@@ -53,9 +59,9 @@ def main() -> None:
     o, t = statistics.median(ours), statistics.median(theirs)
     print(f"trace {trace.name}: {trace.n_requests} requests, capacity {cap} objects (sizes ignored)")
     print(f"miss ratio           ours {mr['ours']:.6f}   libCacheSim LRU {mr['libcachesim']:.6f}")
-    print(f"policysmith lru seed {o / 1e6:8.1f} M requests/s")
-    print(f"libCacheSim LRU      {t / 1e6:8.1f} M requests/s   (decompressed {plain.name}, "
-          f"hashpower {hashpower(trace.n_objects)})")
+    print(f"policysmith lru seed {o / 1e6:8.1f} M requests/s   (runs {min(ours) / 1e6:.1f}-{max(ours) / 1e6:.1f})")
+    print(f"libCacheSim LRU      {t / 1e6:8.1f} M requests/s   (runs {min(theirs) / 1e6:.1f}-{max(theirs) / 1e6:.1f}; "
+          f"decompressed {plain.name}, hashpower {hashpower(trace.n_objects)})")
     print(f"ratio                {o / t:8.2f}x")
     print(f"compile one candidate {statistics.median(compile_ms):6.1f} ms median (its function alone; the harness is "
           "compiled once per feature set)")

@@ -71,6 +71,9 @@ CASES = {
                        lambda now, c, s, ins, prev, cap, used, n, g: now - 0.5 * (now - prev)),
     "ghost_boost": ("return now + ghost.hit * 40.0 + ghost.count * 3.0 - ghost.age * 0.01;",
                     lambda now, c, s, ins, prev, cap, used, n, g: now + g[0] * 40.0 + g[1] * 3.0 - g[2] * 0.01),
+    # Entries move between the run list (p = now, sorting last) and the heap, both ways.
+    "run_and_heap": ("return obj.count > 3.0 && obj.count < 6.0 ? now * 0.5 : now;",
+                     lambda now, c, s, ins, prev, cap, used, n, g: now * 0.5 if 3.0 < c < 6.0 else now),
     "size_aware": ("return ps_div(now, obj.size) + obj.insert_time;",
                    lambda now, c, s, ins, prev, cap, used, n, g: (now / s if s else now) + ins),
 }
@@ -92,7 +95,7 @@ def test_harness_equals_reference(tmp_path, template, case, ignore_size):
     assert res.requests == n
 
 
-@pytest.mark.parametrize("body", [CASES["ties_by_seq"][0], CASES["lfu_then_recency"][0],
+@pytest.mark.parametrize("body", [CASES["ties_by_seq"][0], CASES["lfu_then_recency"][0], CASES["run_and_heap"][0],
                                   "return obj.count > cache.count_p50 ? now : now - cache.age_p90;"])
 def test_renumbering_the_tie_break_changes_nothing(tmp_path, template, body):
     """The heap's update counter is 32 bits and is renumbered, in order, before it wraps; a harness
