@@ -220,6 +220,20 @@ def test_parallel_run_gives_the_same_verdicts(pytester, small_trace):
     assert {status for _, _, status, _ in runs["serial"]} >= {"evaluated"}
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "n2"])
+def test_the_inner_session_ends_when_the_run_has_nothing_left(pytester, small_trace, workers):
+    """Simplification that finds nothing simpler leaves its later rounds empty: they are recorded at
+    once, and the inner session stops instead of skipping their slots' items one by one."""
+    ctx = make_context(pytester, small_trace, search={"rounds": 2, "candidates": 4, "parents": 2})
+    res = synth(pytester, ctx, "--synth-json", "s.json", "--synth-simplify-rounds", "12", *workers)
+    assert res.ret == 0, res.stdout.str()
+    out = json.loads((pytester.path / "s.json").read_text())
+    assert [r["round"] for r in out["rounds_log"]] == list(range(2 + 1 + 12))  # every round, the empty ones too
+    log = next(pytester.path.rglob("inner.log")).read_text()
+    assert "nothing left to test" in log
+    assert "[r14c" not in log, "the last round's slots ran, though the run was over before it"
+
+
 def test_checker_that_rejects_every_seed_stops_the_run_clearly(pytester, small_trace):
     ctx = make_context(pytester, small_trace, search={"rounds": 3, "candidates": 4, "parents": 2})
     (ctx / "test_strict.py").write_text("def test_never(candidate):\n    assert candidate.source == 'x', 'too strict'\n")

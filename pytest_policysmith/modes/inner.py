@@ -45,9 +45,10 @@ class InnerMode:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
-        from ..search.inner import note_failure
+        from ..search.inner import note_failure, stop_when_over
 
         note_failure(self.slots, item, report)
+        stop_when_over(self.slots, item, report)
         return report
 
 
