@@ -96,6 +96,21 @@ def test_island_features_are_built_with_on_the_last_island_only(template):
     assert seen == {**{k: False for k in range(ISLANDS - 1)}, ISLANDS - 1: True}
 
 
+def test_a_stalled_island_restarts_with_the_island_features(template):
+    """On a plateau (address/gzip: 58 rounds without a better score) every island's restart draws
+    the island features as often as all the others together."""
+    from pytest_policysmith.generators.evolve import ISLANDS, STALL_ROUNDS
+
+    extras = ("now - obj.prev_access", "cache.capacity, now - obj.prev_access")
+    pool = [Parent(f"r00c{k:02d}", src, 0.5 + k / 100, 0) for k, src in enumerate(template.seeds().values())]
+    share = {}
+    for label, round_no in (("moving", 1), ("stalled", 1 + STALL_ROUNDS)):
+        props = [p for seed in range(20) for p in EvolveGenerator(template, seed=seed).propose(round_no, pool, 24, set())]
+        first = [p for i, p in enumerate(props) if i % ISLANDS < ISLANDS - 1]  # the islands without them
+        share[label] = sum(any(e in p.source for e in extras) for p in first) / len(first)
+    assert share["moving"] == 0.0 and share["stalled"] > 0.15, share
+
+
 def test_polish_orders_ties_on_the_whole_priority_and_on_each_branch(template):
     """address/gzip: LFU matches WTinyLFU only with the most recent first among equal counts."""
     from pytest_policysmith.generators.simplify import polish_rounds, tie_broken, tiebreak_of

@@ -63,6 +63,9 @@ class EvolveGenerator:
         # feature that helps on some traces and costs on others gets a lineage, not the whole search.
         extra = _vocabulary(vocab.get("island_features", []), names, allowed, f"{where} island_features")
         self.island_features = [self.features] * (ISLANDS - 1) + [self.features + extra]
+        # A stalled island restarts with them drawn as often as all the others together: a plateau
+        # (address/gzip sat 58 rounds on one) needs an input its lineages have not weighed yet.
+        self.stalled_features = self.features + extra * max(1, len(self.features) // max(1, len(extra)))
 
     def _num(self, v: float) -> Num:
         """A constant; whole numbers for integer-only templates (BPF has no floating point)."""
@@ -94,7 +97,8 @@ class EvolveGenerator:
             attempts += 1
             k = len(out) % ISLANDS
             members, champions, stalled = islands[k]
-            prop = self._one(rng, members, champions, stalled, self.island_features[k])
+            prop = self._one(rng, members, champions, stalled,
+                             self.stalled_features if stalled else self.island_features[k])
             if prop is None:
                 continue
             h = normalized_hash(prop.source)
