@@ -1,1 +1,0 @@
-return ps_div(obj.count, obj.freq) >= 3.0 ? obj.count - 2.019 * cache.age_p90 * ps_div(now - obj.prev_access, cache.capacity) : obj.count + (ps_div(0.054 * cache.capacity, cache.last_evicted) + 0.123 * cache.age_p90 * ghost.hit);

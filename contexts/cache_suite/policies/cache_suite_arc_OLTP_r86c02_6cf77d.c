@@ -1,1 +1,0 @@
-return log1p(obj.freq) > 0.9 ? now + (cache.capacity * obj.count - obj.size) + 1.492 * ps_div(now, cache.last_evicted) + cache.capacity * ps_div(now - obj.prev_access, cache.capacity) : now + (cache.capacity + 0.304 * cache.age_p90 * ghost.count);

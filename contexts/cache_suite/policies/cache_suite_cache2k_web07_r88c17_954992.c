@@ -1,1 +1,0 @@
-return cache.last_evicted + ps_div((-((-0.6) * cache.age_p50 * pow(obj.freq, 2.3)) + obj.prev_access) * obj.count, obj.count < 2.4 ? 0.3 * cache.age_p50 * obj.count : 0.12 * cache.age_p50 * obj.freq);

@@ -1,1 +1,0 @@
-return now * ps_div(obj.count, obj.freq);

@@ -1,1 +1,0 @@
-return (obj.count >= 1.1) + ghost.count ? obj.count + (0.3053 * (cache.age_p50 + 1.188 * cache.age_p50 * log1p(obj.count)) + 2.066) : obj.count + cache.age_p50 * ps_div(cache.capacity, now - obj.prev_access);

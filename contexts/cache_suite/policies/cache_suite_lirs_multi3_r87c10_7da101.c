@@ -1,1 +1,0 @@
-return obj.count + 0.1722 * cache.capacity * obj.freq - (now + now + 3.192 * cache.capacity * obj.freq) - 0.2 * 0.5 * obj.count + cache.age_p90 * pow(obj.freq, 2.099) + 0.25 * (now - cache.last_evicted) * ghost.hit;

@@ -1,1 +1,0 @@
-return (obj.count > 1.849 ? cache.last_evicted + 0.1 * (now - cache.last_evicted) + cache.capacity * obj.count : cache.last_evicted + (cache.capacity + 0.6 * (now - cache.last_evicted) * ghost.hit)) - 0.377 * cache.capacity;

@@ -1,0 +1,1 @@
+return log1p(obj.freq);

@@ -1,1 +1,0 @@
-return now + (cache.capacity * cache.capacity + cache.age_p90) * obj.freq;
