@@ -181,8 +181,8 @@ def note_failure(source: SlotSource, item: pytest.Item, report: pytest.TestRepor
 def stop_when_over(source: SlotSource, item: pytest.Item, report: pytest.TestReport) -> None:
     """End this process's session once a slot shows the run has nothing left: the items of the
     rounds simplification did not need would each only skip (about 600 at the end of a 20-round
-    w106 run, over a second of both workers). pytest reports such a session as interrupted; the
-    controller reads the archive, where every round is recorded, not the exit status."""
+    w106 run). pytest reports such a session as interrupted; the controller reads the archive, where
+    every round is recorded, not the exit status."""
     cid = dict(item.user_properties).get(CID)
     if cid and report.skipped and source.over(str(cid)):
         item.session.shouldstop = "the run has nothing left to test"
