@@ -17,7 +17,7 @@ policysmith_context = {
     "template": "cache_priority",
     "gate": ["LRU", "FIFO"],
     "search": {"rounds": 20, "candidates": 25, "parents": 2, "generator": "evolve",
-               "small_rounds": 80, "small_below": 2_000_000},  # cheap traces (< 2 M requests) search longer
+               "small_rounds": 120, "small_below": 2_000_000},  # cheap traces (< 2 M requests) search longer
     "rtol": 1e-9,
     "atol": 1e-12,
 }
