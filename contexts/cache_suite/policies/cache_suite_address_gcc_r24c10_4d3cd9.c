@@ -1,1 +1,0 @@
-return now + cache.capacity * sqrt(obj.count) + 0.06194 * fmax(ghost.count < (-0.06746) ? ps_div(obj.count, obj.freq) : 0.8318 * cache.age_p50 * ps_div(obj.count, obj.freq), log1p(pow(obj.freq, 2.03))) * obj.count;

@@ -1,1 +1,0 @@
-return (obj.count > 1.0 ? cache.last_evicted + cache.capacity * obj.count : cache.last_evicted + (0.1616 * cache.age_p90 * obj.freq + (obj.count > 0.9))) + 0.1814 * (now - cache.last_evicted) * ghost.count - 0.1284 * cache.age_p50;
