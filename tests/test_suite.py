@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -54,9 +55,13 @@ def test_one_search_per_trace_with_table_transfer_and_gates(pytester, store):
         assert r["belady"] == bases["Belady"]["object_miss_ratio"] < r["best_baseline"]["score"]
         gap = (r["best_baseline"]["score"] - r["score"]) / (r["best_baseline"]["score"] - r["belady"])
         assert r["gap_closed"] == pytest.approx(gap)
+        paper_gap = (r["best_paper_baseline"]["score"] - r["score"]) / (r["best_paper_baseline"]["score"] - r["belady"])
+        assert r["gap_closed_paper"] == pytest.approx(paper_gap)
         assert r["matches_or_beats_paper"] == (r["score"] <= min(paper.values()) + 1e-12)
     assert s["matches_or_beats_paper"] == sum(r["matches_or_beats_paper"] for r in rows) / 3
     assert s["matches_or_beats_all"] == sum(r["matches_or_beats_all"] for r in rows) / 3
+    assert s["gap_closed_median"] == pytest.approx(statistics.median(r["gap_closed"] for r in rows))
+    assert s["gap_closed_paper_median"] == pytest.approx(statistics.median(r["gap_closed_paper"] for r in rows))
     assert len(set(s["runs"].values())) == 3  # a run per trace, each in the archive
     for own, t in s["transfer"].items():
         assert t["traces"] == 2 and set(t["scores"]) == {"ds/a", "ds/b", "ds/c"}

@@ -14,7 +14,8 @@ EPS = 1e-12  # "matches or beats": scores equal to this precision count as a mat
 def entry(summary: dict, workload: str, objective: str) -> dict:
     """One row of the table, from a search's ``--synth-json`` summary: the winner, the best of the
     published baselines, the best of all (references such as Belady excluded) and the share of the
-    best baseline's distance to the reference that the winner removes (``gap_closed``)."""
+    best baseline's distance to the reference that the winner removes (``gap_closed``; against the best
+    published baseline: ``gap_closed_paper``, the paper's own yardstick)."""
     bases = summary["baselines"][workload]
     contenders = {p: r[objective] for p, r in bases.items() if not r.get("reference")}
     paper = {p: v for p, v in contenders.items() if bases[p].get("paper")}
@@ -24,19 +25,27 @@ def entry(summary: dict, workload: str, objective: str) -> dict:
     bp = min(paper, key=paper.__getitem__) if paper else None
     ba = min(contenders, key=contenders.__getitem__)
     ref = min(refs.values()) if refs else None
-    gap = contenders[ba] - ref if ref is not None else None
     return {
         "trace": workload, "score": score, "source": best["source"] if best else None,
         "candidate": best["id"] if best else None, "run_id": summary["run_id"],
         "best_paper_baseline": {"policy": bp, "score": paper[bp]} if bp else None,
         "best_baseline": {"policy": ba, "score": contenders[ba]},
         "belady": ref,
-        "gap_closed": (contenders[ba] - score) / gap if gap and gap > EPS and score is not None else None,
+        "gap_closed": gap_closed(contenders[ba], score, ref),
+        "gap_closed_paper": gap_closed(paper[bp], score, ref) if bp else None,
         "matches_or_beats_paper": score is not None and all(score <= v + EPS for v in paper.values()),
         "matches_or_beats_all": score is not None and all(score <= v + EPS for v in contenders.values()),
         "baseline_timeouts": summary.get("baseline_timeouts", {}).get(workload, []),
         "evaluated": summary["evaluated"], "wall_seconds": summary["wall_seconds"],
     }
+
+
+def gap_closed(base: float, score: float | None, ref: float | None) -> float | None:
+    """The share of ``base``'s distance to the reference ``ref`` that ``score`` removes (negative:
+    worse than ``base``); None without a reference, or where ``base`` already equals it."""
+    if ref is None or score is None or base - ref <= EPS:
+        return None
+    return (base - score) / (base - ref)
 
 
 def transfer_block(scores: dict[str, dict[str, float | None]], rows: list[dict]) -> dict:
@@ -57,6 +66,7 @@ def suite_summary(context: str, objective: str, rows: list[dict], transfer: dict
     """The suite's ``--synth-json`` summary: one entry per trace, fractions over traces, transfer."""
     n = len(rows)
     gaps = [r["gap_closed"] for r in rows if r["gap_closed"] is not None]
+    paper_gaps = [r["gap_closed_paper"] for r in rows if r.get("gap_closed_paper") is not None]
     rates = [t["win_rate"] for t in transfer.values() if t["win_rate"] is not None]
     return {
         "context": context, "objective": objective, "traces": n, "wall_seconds": wall_seconds,
@@ -64,6 +74,7 @@ def suite_summary(context: str, objective: str, rows: list[dict], transfer: dict
         "matches_or_beats_paper": sum(r["matches_or_beats_paper"] for r in rows) / n if n else 0.0,
         "matches_or_beats_all": sum(r["matches_or_beats_all"] for r in rows) / n if n else 0.0,
         "gap_closed_median": statistics.median(gaps) if gaps else None,
+        "gap_closed_paper_median": statistics.median(paper_gaps) if paper_gaps else None,
         "transfer": transfer,
         "transfer_win_rate_median": statistics.median(rates) if rates else None,
         "runs": {w: s["run_id"] for w, s in searches.items()},
@@ -86,7 +97,8 @@ def terminal_lines(s: dict) -> list[str]:
     fmt = lambda v: f"{v * 100:.0f}%" if v is not None else "-"
     return [f"policysmith suite {s['context']}: {s['traces']} traces in {s['wall_seconds']:.0f} s; the winner "
             f"matches or beats the paper's baselines on {fmt(s['matches_or_beats_paper'])} of them, every baseline "
-            f"on {fmt(s['matches_or_beats_all'])}; median gap to Belady closed {fmt(s['gap_closed_median'])}; "
+            f"on {fmt(s['matches_or_beats_all'])}; median gap to Belady closed {fmt(s['gap_closed_median'])} "
+            f"({fmt(s.get('gap_closed_paper_median'))} from the best paper baseline); "
             f"a winner wins on a median {fmt(s['transfer_win_rate_median'])} of the other traces"]
 
 
@@ -95,8 +107,8 @@ def markdown_table(s: dict) -> list[str]:
     fractions over traces and the transfer median beneath it."""
     pct = lambda v: f"{v * 100:.1f}%" if v is not None else "n/a"
     yes = lambda v: "yes" if v else "no"
-    lines = ["| trace | winner | best paper baseline | best baseline | Belady | gap closed | all 14 | all | "
-             "wins elsewhere | s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| trace | winner | best paper baseline | best baseline | Belady | gap closed | gap closed (paper) | "
+             "all 14 | all | wins elsewhere | s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in s["per_trace"]:
         bp, ba = r["best_paper_baseline"] or r["best_baseline"], r["best_baseline"]
         win = (s["transfer"].get(r["trace"]) or {}).get("win_rate")
@@ -104,7 +116,8 @@ def markdown_table(s: dict) -> list[str]:
         belady = f"{r['belady']:.6f}" if r["belady"] is not None else "-"
         late = f" (timeout: {', '.join(r['baseline_timeouts'])})" if r["baseline_timeouts"] else ""
         lines.append(f"| {r['trace']} | {score} | {bp['policy']} {bp['score']:.6f} | {ba['policy']} {ba['score']:.6f}"
-                     f"{late} | {belady} | {pct(r['gap_closed'])} | {yes(r['matches_or_beats_paper'])} | "
+                     f"{late} | {belady} | {pct(r['gap_closed'])} | {pct(r.get('gap_closed_paper'))} | "
+                     f"{yes(r['matches_or_beats_paper'])} | "
                      f"{yes(r['matches_or_beats_all'])} | {pct(win)} | {r['wall_seconds']:.0f} |")
     return [*lines, "", *terminal_lines(s)]
 
@@ -121,11 +134,13 @@ def write_suite_report(s: dict, folder: Path) -> Path:
         vals = [r["score"], bp["score"], ba["score"]]
         cells.append([r["trace"], *vals, f"{bp['policy']}", f"{ba['policy']}", r["belady"] or "-",
                       r["gap_closed"] if r["gap_closed"] is not None else "-",
+                      r["gap_closed_paper"] if r.get("gap_closed_paper") is not None else "-",
                       ", ".join(r["baseline_timeouts"]) or "-"])
         low = min(v for v in vals if v is not None)
         bold |= {(i, j + 1) for j, v in enumerate(vals) if v is not None and v <= low + EPS}
     table = H.table(["trace", "winner", "best paper baseline", "best baseline", "paper policy", "policy",
-                     "Belady", "gap closed", "timeouts"], cells, table_id="per-trace", bold=bold, sortable=True)
+                     "Belady", "gap closed", "gap closed (paper)", "timeouts"], cells, table_id="per-trace", bold=bold,
+                    sortable=True)
     traces = [r["trace"] for r in rows]
     best_paper = {r["trace"]: (r["best_paper_baseline"] or r["best_baseline"])["score"] for r in rows}
     nan = float("nan")
