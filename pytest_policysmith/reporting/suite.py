@@ -66,7 +66,7 @@ def suite_summary(context: str, objective: str, rows: list[dict], transfer: dict
     """The suite's ``--synth-json`` summary: one entry per trace, fractions over traces, transfer."""
     n = len(rows)
     gaps = [r["gap_closed"] for r in rows if r["gap_closed"] is not None]
-    paper_gaps = [r["gap_closed_paper"] for r in rows if r.get("gap_closed_paper") is not None]
+    paper_gaps = [r["gap_closed_paper"] for r in rows if r["gap_closed_paper"] is not None]
     rates = [t["win_rate"] for t in transfer.values() if t["win_rate"] is not None]
     return {
         "context": context, "objective": objective, "traces": n, "wall_seconds": wall_seconds,
