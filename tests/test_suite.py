@@ -81,6 +81,18 @@ def test_one_search_per_trace_with_table_transfer_and_gates(pytester, store):
     gate.stdout.fnmatch_lines(["*test_reproduces_recorded_score?ctx_ds_a_* PASSED*"])
     assert gate.parseoutcomes()["passed"] == 6  # each winner reproduced and gated on its own trace
 
+    # A rerun does not replace a stored winner that scored better on the same trace; a worse one goes.
+    b_meta, c_meta = ((ctx / "policies" / n).with_suffix(".json") for n in stored[1:])
+    for path, shift in ((b_meta, -0.5), (c_meta, +0.5)):
+        m = json.loads(path.read_text())
+        path.write_text(json.dumps({**m, "score": m["score"] + shift}))
+    res = synth(pytester, ctx, "--synth-traces", str(store), "--synth-accept", "--synth-report", "none")
+    assert res.ret == 0, res.stdout.str()
+    res.stdout.fnmatch_lines([f"policysmith: kept {stored[1]} for ds/b (*): this run's winner * scores *; "
+                              "delete the stored one to store it"])
+    assert json.loads(b_meta.read_text())["score"] == rows[1]["score"] - 0.5
+    assert json.loads(c_meta.read_text())["score"] == rows[2]["score"]  # the same seed's winner, stored again
+
 
 def test_a_killed_suite_resumes_without_redoing_finished_traces(pytester, store):
     ctx = suite_context(pytester, store, search={"rounds": 3, "candidates": 3, "parents": 2})

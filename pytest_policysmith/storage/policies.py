@@ -43,6 +43,20 @@ def policy_name(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(parts))
 
 
+def better_stored(folder: Path, workload: str, meta: dict[str, Any]) -> StoredPolicy | None:
+    """A policy stored for ``workload`` that scored lower than ``meta``'s on the same trace bytes,
+    objective and template: a rerun (another seed, a changed search) must not replace it with a worse one."""
+    if not folder.is_dir():
+        return None
+    same = ("objective", "template_sha256", "traces")
+    for old in load_policies(folder):
+        m = old.meta
+        if (m.get("workload") == workload and all(m.get(k) == meta.get(k) for k in same)
+                and isinstance(m.get("score"), (int, float)) and m["score"] < meta["score"]):
+            return old
+    return None
+
+
 def accept(folder: Path, name: str, source: str, meta: dict[str, Any], replaces: str | None = None) -> Path:
     """Store a policy. With ``replaces`` (a workload), the policies stored before for that workload
     go, once the new one is written: a per-trace context keeps one winner per trace."""
