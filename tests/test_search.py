@@ -53,28 +53,6 @@ def test_the_generator_is_reproducible_and_keeps_niches(template):
     assert len({p.parent_ids[0] for p in a}) > 3
 
 
-def test_a_long_search_explores(template):
-    """A search of LONG_SEARCH rounds or more spends fewer candidates on constant steps and guards
-    by adding a conditional term, so the parent survives whole inside the child."""
-    from pytest_policysmith.generators import evolve
-    from pytest_policysmith.generators.expr import Cond, Num, parse_body
-
-    pool = [Parent(f"r00c{k:02d}", src, 0.5 + k / 100, 0) for k, src in enumerate(template.seeds().values())]
-    short = EvolveGenerator(template, seed=3, rounds=36)
-    long = evolve.make(template, 3, rounds=evolve.LONG_SEARCH)
-    assert (short.profile, long.profile) == (evolve.EXPLOIT, evolve.EXPLORE)
-    short_props, long_props = ([p for r in range(1, 9) for p in g.propose(r, pool, 25, set())] for g in (short, long))
-    tune_share = [sum(p.origin == "mutate:tune" for p in ps) / len(ps) for ps in (short_props, long_props)]
-    assert tune_share[1] < tune_share[0]
-    sources = {p.id: parse_body(p.source) for p in pool}
-    guards = [p for p in long_props if p.origin == "mutate:guard"]
-    assert guards
-    for p in guards:
-        tree = parse_body(p.source)
-        assert tree.left == sources[p.parent_ids[0]]
-        assert isinstance(tree.right, Cond) and tree.right.other == Num(0.0)
-
-
 def test_the_building_blocks_come_from_the_template(template, tmp_path):
     """evolve names no domain's inputs: the template's [evolve] table lists expressions over its own."""
     import shutil

@@ -23,35 +23,16 @@ from .expr import (
     normalized_hash, parse_body, parse_expr, reads, render_body, replace_at, size,
 )
 
+MAX_SIZE = 45
 MAX_DEPTH = 9
 POOL = 200  # scored candidates the generator sees, best first
+TUNE_SHARE = 0.4  # share of each round spent on constant steps around the best three
 TUNE_STEPS = (0.03, 0.1, 0.3)  # log-scale step sizes of a constant step
 STALL_ROUNDS = 4  # rounds without a new best before structural changes restart elsewhere
 ISLANDS = 3  # lineages bred apart (a candidate's island is its slot index modulo this)
 MIGRATE = 5  # every this many rounds the best of all joins every island
 UNARY_FNS = ("log1p", "sqrt")
 BINARY_FNS = ("fmin", "fmax")
-LONG_SEARCH = 60  # a search of this many rounds or more explores (Profile)
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How a search spends its candidates. A short search exploits: many constant steps around
-    the best, small trees, guards that split the whole tree in two. A long one can afford to
-    explore: fewer constant steps (most leave the score unchanged), room for larger trees, and
-    guards that add a conditional term, ``tree + (test ? term : 0)``, keeping what already works."""
-    tune_share: float  # share of each round spent on constant steps around the best three
-    max_size: int  # nodes a candidate's tree may have
-    guard_adds: bool  # a guard adds a conditional term rather than branching the whole tree
-
-
-EXPLOIT = Profile(tune_share=0.4, max_size=45, guard_adds=False)
-EXPLORE = Profile(tune_share=0.25, max_size=60, guard_adds=True)
-
-
-def profile_for(rounds: int) -> Profile:
-    """The profile of a search of ``rounds`` rounds (0: not known, a short one)."""
-    return EXPLORE if rounds >= LONG_SEARCH else EXPLOIT
 
 
 @dataclass
@@ -62,10 +43,8 @@ class EvolveGenerator:
     repairs: int = 0
     stop: Stop | None = None
     pool: int = POOL
-    rounds: int = 0  # the search's budget, which picks its Profile
 
     def __post_init__(self) -> None:
-        self.profile = profile_for(self.rounds)
         names = set(self.template.input_names)
         allowed = set(self.template.allowed_calls)
         self.integer = bool(self.template.extra.get("integer"))
@@ -138,9 +117,9 @@ class EvolveGenerator:
         return members, list(_champions(members).values()), stalled
 
     def _one(self, rng: random.Random, trees, champions, stalled: bool, features: list[Node]) -> Proposal | None:
-        """One candidate: a constant step on one of the best three (the profile's tune share of the
-        time), else a structural change to the best or a niche champion (after a stall: anything but the best)."""
-        if rng.random() < self.profile.tune_share:
+        """One candidate: a constant step on one of the best three (TUNE_SHARE of the time), else a
+        structural change to the best or a niche champion (after a stall: anything but the best)."""
+        if rng.random() < TUNE_SHARE:
             parent, tree = trees[min(int(rng.expovariate(1.0)), len(trees) - 1, 2)]
             op = "tune"
         else:
@@ -150,7 +129,7 @@ class EvolveGenerator:
         if op == "crossover" and len(champions) < 2 and len(trees) < 2:
             op = "const"
         child, used = self._apply(op, rng, tree, parent, champions if len(champions) > 1 else trees, features)
-        if child is None or size(child) > self.profile.max_size or depth(child) > MAX_DEPTH or not _reads_input(child):
+        if child is None or size(child) > MAX_SIZE or depth(child) > MAX_DEPTH or not _reads_input(child):
             return None
         return Proposal(render_body(child, self.integer), tuple(p.id for p in used),
                         f"mutate:{op}" if op != "crossover" else "crossover")
@@ -193,7 +172,10 @@ class EvolveGenerator:
             _, path = rng.choice(sub)
             return replace_at(tree, path, self._grow(rng, 2, features)), [parent]
         if op == "guard":
-            return self._guard(rng, tree, features), [parent]
+            alt = self._add_term(rng, tree, features)
+            compare, feature = rng.choice(COMPARE[2:]), rng.choice(features)  # in this order: seeded runs
+            test = Bin(compare, feature, self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
+            return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree), [parent]
         if op == "prune":
             inner = [(n, p) for n, p in sub if children(n)]
             if not inner:
@@ -222,21 +204,6 @@ class EvolveGenerator:
             tree = replace_at(tree, path, self._num(new))
             nums = [(n, p) for n, p in nodes(tree) if isinstance(n, Num)]
         return tree
-
-    def _guard(self, rng: random.Random, tree: Node, features: list[Node]) -> Node:
-        """A test on a feature: it picks between the tree and the tree with a term added, or (when
-        the profile's guards add) adds a term only where it holds."""
-        if self.profile.guard_adds:
-            term = self._term(rng, features)
-            test = self._test(rng, features)
-            return Bin(rng.choice(["+", "-"]), tree, Cond(test, term, self._num(0.0)))
-        alt = self._add_term(rng, tree, features)
-        test = self._test(rng, features)
-        return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree)
-
-    def _test(self, rng: random.Random, features: list[Node]) -> Node:
-        compare, feature = rng.choice(COMPARE[2:]), rng.choice(features)  # in this order: seeded runs
-        return Bin(compare, feature, self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
 
     def _swap_op(self, rng: random.Random, node: Node) -> Node:
         if isinstance(node, Call):
@@ -322,9 +289,8 @@ def _reads_input(node: Node) -> bool:
 
 
 def make(template: Template, seed: int, model: str | None = None, **options) -> EvolveGenerator:
-    """The ``evolve`` entry point (``registry.py``): offline, so it takes no options but the
-    search's length (``rounds``), which picks how it explores."""
-    return EvolveGenerator(template, seed, rounds=int(options.get("rounds") or 0))
+    """The ``evolve`` entry point (``registry.py``): offline, so it takes no options."""
+    return EvolveGenerator(template, seed)
 
 
 def options_from(opt) -> dict:
