@@ -66,3 +66,19 @@ def test_accepting_a_trace_s_winner_replaces_that_trace_s_old_one_only(tmp_path)
                                                          "suite_b_r1.json"]
     accept(tmp_path, "ctx_r3", "return now;", {})  # a context with one search keeps what it had
     assert len(load_policies(tmp_path)) == 3
+
+
+def test_a_better_stored_winner_counts_only_on_the_same_trace_template_and_context(tmp_path):
+    from pytest_policysmith.storage.policies import accept, better_stored
+
+    meta = {"workload": "ds/a", "score": 0.40, "objective": "object_miss_ratio", "template_sha256": "t1",
+            "traces": {"ds/a": {"sha256": "x"}}, "context": {"cache_size": 0.1, "search": {"rounds": 20}}}
+    accept(tmp_path, "suite_a_r1", "return now;", meta)
+    new = {**meta, "score": 0.45, "context": {"cache_size": 0.1, "search": {"rounds": 120}}}
+    assert better_stored(tmp_path, "ds/a", new).name == "suite_a_r1"  # a longer search is no excuse
+    assert better_stored(tmp_path, "ds/a", {**new, "score": 0.40}) is None  # a tie: the new run's
+    assert better_stored(tmp_path, "ds/b", new) is None
+    for changed in ({"template_sha256": "t2"}, {"traces": {"ds/a": {"sha256": "y"}}},
+                    {"context": {"cache_size": 0.2, "search": {"rounds": 20}}}):
+        assert better_stored(tmp_path, "ds/a", {**new, **changed}) is None  # not comparable: replaced
+    assert better_stored(tmp_path / "none", "ds/a", new) is None

@@ -44,17 +44,25 @@ def policy_name(*parts: str) -> str:
 
 
 def better_stored(folder: Path, workload: str, meta: dict[str, Any]) -> StoredPolicy | None:
-    """A policy stored for ``workload`` that scored lower than ``meta``'s on the same trace bytes,
-    objective and template: a rerun (another seed, a changed search) must not replace it with a worse one."""
+    """A policy stored for ``workload`` that scored lower than ``meta``'s on the same trace bytes, template
+    and context (its search settings aside: the cache size, say, must match): a rerun with another seed
+    or a changed search must not replace it with a worse one."""
     if not folder.is_dir():
         return None
-    same = ("objective", "template_sha256", "traces")
     for old in load_policies(folder):
         m = old.meta
-        if (m.get("workload") == workload and all(m.get(k) == meta.get(k) for k in same)
+        if (m.get("workload") == workload and _comparable(m) == _comparable(meta)
                 and isinstance(m.get("score"), (int, float)) and m["score"] < meta["score"]):
             return old
     return None
+
+
+def _comparable(meta: dict[str, Any]) -> str:
+    """What decides a stored score besides the policy: the trace bytes, the template, the context
+    (as JSON, so a run's tuples equal a stored file's lists)."""
+    context = {k: v for k, v in (meta.get("context") or {}).items() if k != "search"}
+    return json.dumps([meta.get("objective"), meta.get("template_sha256"), meta.get("traces"), context],
+                      sort_keys=True, default=str)
 
 
 def accept(folder: Path, name: str, source: str, meta: dict[str, Any], replaces: str | None = None) -> Path:
