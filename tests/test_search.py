@@ -53,6 +53,32 @@ def test_the_generator_is_reproducible_and_keeps_niches(template):
     assert len({p.parent_ids[0] for p in a}) > 3
 
 
+def test_a_long_search_explores_after_its_first_rounds(template):
+    """The first LONG_SEARCH rounds of a long search are a short search's, to the candidate; after
+    them it spends fewer candidates on constant steps and guards by adding a conditional term, so the
+    parent survives whole inside the child."""
+    from pytest_policysmith.generators import evolve
+    from pytest_policysmith.generators.expr import Cond, Num, parse_body
+
+    pool = [Parent(f"r00c{k:02d}", src, 0.5 + k / 100, 0) for k, src in enumerate(template.seeds().values())]
+    short = EvolveGenerator(template, seed=3, rounds=36)
+    long = evolve.make(template, 3, rounds=120)
+    first = range(evolve.LONG_SEARCH - 3, evolve.LONG_SEARCH + 1)
+    assert [p.source for r in first for p in short.propose(r, pool, 25, set())] == [
+        p.source for r in first for p in long.propose(r, pool, 25, set())]
+    later = range(evolve.LONG_SEARCH + 1, evolve.LONG_SEARCH + 9)
+    short_props, long_props = ([p for r in later for p in g.propose(r, pool, 25, set())] for g in (short, long))
+    tune_share = [sum(p.origin == "mutate:tune" for p in ps) / len(ps) for ps in (short_props, long_props)]
+    assert tune_share[1] < tune_share[0]
+    sources = {p.id: parse_body(p.source) for p in pool}
+    guards = [p for p in long_props if p.origin == "mutate:guard"]
+    assert guards
+    for p in guards:
+        tree = parse_body(p.source)
+        assert tree.left == sources[p.parent_ids[0]]
+        assert isinstance(tree.right, Cond) and tree.right.other == Num(0.0)
+
+
 def test_the_building_blocks_come_from_the_template(template, tmp_path):
     """evolve names no domain's inputs: the template's [evolve] table lists expressions over its own."""
     import shutil

@@ -23,16 +23,38 @@ from .expr import (
     normalized_hash, parse_body, parse_expr, reads, render_body, replace_at, size,
 )
 
-MAX_SIZE = 45
 MAX_DEPTH = 9
 POOL = 200  # scored candidates the generator sees, best first
-TUNE_SHARE = 0.4  # share of each round spent on constant steps around the best three
 TUNE_STEPS = (0.03, 0.1, 0.3)  # log-scale step sizes of a constant step
 STALL_ROUNDS = 4  # rounds without a new best before structural changes restart elsewhere
 ISLANDS = 3  # lineages bred apart (a candidate's island is its slot index modulo this)
 MIGRATE = 5  # every this many rounds the best of all joins every island
 UNARY_FNS = ("log1p", "sqrt")
 BINARY_FNS = ("fmin", "fmax")
+LONG_SEARCH = 60  # a search longer than this explores after this many rounds (Profile)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a round spends its candidates. Exploiting: many constant steps around the best, small
+    trees, guards that split the whole tree in two. Exploring: fewer constant steps (most leave the
+    score unchanged), room for larger trees, and guards that add a conditional term,
+    ``tree + (test ? term : 0)``, keeping what already works."""
+    tune_share: float  # share of each round spent on constant steps around the best three
+    max_size: int  # nodes a candidate's tree may have
+    guard_adds: bool  # a guard adds a conditional term rather than branching the whole tree
+
+
+EXPLOIT = Profile(tune_share=0.4, max_size=45, guard_adds=False)
+EXPLORE = Profile(tune_share=0.25, max_size=60, guard_adds=True)
+
+
+def profile_at(round_no: int, rounds: int) -> Profile:
+    """Round ``round_no``'s profile in a search of ``rounds`` rounds (0: not known). The first
+    ``LONG_SEARCH`` rounds exploit, so a search of that length or less is what it always was and a
+    longer one keeps what they found; the rounds after them explore. Exploring from the first round
+    was measured and lost more than it won (README)."""
+    return EXPLORE if rounds > LONG_SEARCH and round_no > LONG_SEARCH else EXPLOIT
 
 
 @dataclass
@@ -43,6 +65,7 @@ class EvolveGenerator:
     repairs: int = 0
     stop: Stop | None = None
     pool: int = POOL
+    rounds: int = 0  # the search's budget: a long one explores after LONG_SEARCH rounds (profile_at)
 
     def __post_init__(self) -> None:
         names = set(self.template.input_names)
@@ -90,6 +113,7 @@ class EvolveGenerator:
         if not trees:
             return []
         islands = [self._island(trees, k, round_no) for k in range(ISLANDS)]
+        profile = profile_at(round_no, self.rounds)
         out: list[Proposal] = []
         taken = set(seen)
         attempts = 0
@@ -97,7 +121,7 @@ class EvolveGenerator:
             attempts += 1
             k = len(out) % ISLANDS
             members, champions, stalled = islands[k]
-            prop = self._one(rng, members, champions, stalled,
+            prop = self._one(rng, profile, members, champions, stalled,
                              self.stalled_features if stalled else self.island_features[k])
             if prop is None:
                 continue
@@ -116,10 +140,11 @@ class EvolveGenerator:
         stalled = round_no - 1 - members[0][0].round >= STALL_ROUNDS
         return members, list(_champions(members).values()), stalled
 
-    def _one(self, rng: random.Random, trees, champions, stalled: bool, features: list[Node]) -> Proposal | None:
-        """One candidate: a constant step on one of the best three (TUNE_SHARE of the time), else a
-        structural change to the best or a niche champion (after a stall: anything but the best)."""
-        if rng.random() < TUNE_SHARE:
+    def _one(self, rng: random.Random, profile: Profile, trees, champions, stalled: bool,
+             features: list[Node]) -> Proposal | None:
+        """One candidate: a constant step on one of the best three (the profile's tune share of the
+        time), else a structural change to the best or a niche champion (after a stall: anything but the best)."""
+        if rng.random() < profile.tune_share:
             parent, tree = trees[min(int(rng.expovariate(1.0)), len(trees) - 1, 2)]
             op = "tune"
         else:
@@ -128,8 +153,9 @@ class EvolveGenerator:
                              "crossover", "crossover"])
         if op == "crossover" and len(champions) < 2 and len(trees) < 2:
             op = "const"
-        child, used = self._apply(op, rng, tree, parent, champions if len(champions) > 1 else trees, features)
-        if child is None or size(child) > MAX_SIZE or depth(child) > MAX_DEPTH or not _reads_input(child):
+        child, used = self._apply(op, rng, tree, parent, champions if len(champions) > 1 else trees, features,
+                                  profile.guard_adds)
+        if child is None or size(child) > profile.max_size or depth(child) > MAX_DEPTH or not _reads_input(child):
             return None
         return Proposal(render_body(child, self.integer), tuple(p.id for p in used),
                         f"mutate:{op}" if op != "crossover" else "crossover")
@@ -146,7 +172,7 @@ class EvolveGenerator:
 
     # -- operators -----------------------------------------------------------------
     def _apply(self, op: str, rng: random.Random, tree: Node, parent: Parent, trees,
-               features: list[Node]) -> tuple[Node | None, list]:
+               features: list[Node], guard_adds: bool = False) -> tuple[Node | None, list]:
         sub = nodes(tree)
         if op == "tune":
             return self._tune(rng, tree, sub), [parent]
@@ -172,10 +198,7 @@ class EvolveGenerator:
             _, path = rng.choice(sub)
             return replace_at(tree, path, self._grow(rng, 2, features)), [parent]
         if op == "guard":
-            alt = self._add_term(rng, tree, features)
-            compare, feature = rng.choice(COMPARE[2:]), rng.choice(features)  # in this order: seeded runs
-            test = Bin(compare, feature, self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
-            return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree), [parent]
+            return self._guard(rng, tree, features, guard_adds), [parent]
         if op == "prune":
             inner = [(n, p) for n, p in sub if children(n)]
             if not inner:
@@ -204,6 +227,21 @@ class EvolveGenerator:
             tree = replace_at(tree, path, self._num(new))
             nums = [(n, p) for n, p in nodes(tree) if isinstance(n, Num)]
         return tree
+
+    def _guard(self, rng: random.Random, tree: Node, features: list[Node], adds: bool) -> Node:
+        """A test on a feature: it picks between the tree and the tree with a term added, or (when
+        the profile's guards add) adds a term only where it holds."""
+        if adds:
+            term = self._term(rng, features)
+            test = self._test(rng, features)
+            return Bin(rng.choice(["+", "-"]), tree, Cond(test, term, self._num(0.0)))
+        alt = self._add_term(rng, tree, features)
+        test = self._test(rng, features)
+        return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree)
+
+    def _test(self, rng: random.Random, features: list[Node]) -> Node:
+        compare, feature = rng.choice(COMPARE[2:]), rng.choice(features)  # in this order: seeded runs
+        return Bin(compare, feature, self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
 
     def _swap_op(self, rng: random.Random, node: Node) -> Node:
         if isinstance(node, Call):
@@ -289,8 +327,9 @@ def _reads_input(node: Node) -> bool:
 
 
 def make(template: Template, seed: int, model: str | None = None, **options) -> EvolveGenerator:
-    """The ``evolve`` entry point (``registry.py``): offline, so it takes no options."""
-    return EvolveGenerator(template, seed)
+    """The ``evolve`` entry point (``registry.py``): offline, so it takes no options but the
+    search's length (``rounds``), which picks how it explores."""
+    return EvolveGenerator(template, seed, rounds=int(options.get("rounds") or 0))
 
 
 def options_from(opt) -> dict:

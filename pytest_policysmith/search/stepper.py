@@ -73,7 +73,8 @@ class Stepper:
         self.prebuild = prebuild  # the domain compiles a new round together before the workers see it
         self.run_id = spec.run_id
         self.generator = make_generator(spec.generator, template, spec.seed, spec.model, archive=archive,
-                                        run_id=spec.run_id, **(spec.generator_options or {}))
+                                        run_id=spec.run_id, rounds=spec.search_rounds,
+                                        **(spec.generator_options or {}))
         self.started = time.time()
         self.simplifier = Simplifier(spec.search_rounds, bool(template.extra.get("integer")),
                                      tiebreak=tiebreak_of(template), polish=spec.polish_rounds)
