@@ -172,7 +172,7 @@ class EvolveGenerator:
 
     # -- operators -----------------------------------------------------------------
     def _apply(self, op: str, rng: random.Random, tree: Node, parent: Parent, trees,
-               features: list[Node], guard_adds: bool = False) -> tuple[Node | None, list]:
+               features: list[Node], guard_adds: bool) -> tuple[Node | None, list]:
         sub = nodes(tree)
         if op == "tune":
             return self._tune(rng, tree, sub), [parent]
@@ -231,17 +231,12 @@ class EvolveGenerator:
     def _guard(self, rng: random.Random, tree: Node, features: list[Node], adds: bool) -> Node:
         """A test on a feature: it picks between the tree and the tree with a term added, or (when
         the profile's guards add) adds a term only where it holds."""
-        if adds:
-            term = self._term(rng, features)
-            test = self._test(rng, features)
-            return Bin(rng.choice(["+", "-"]), tree, Cond(test, term, self._num(0.0)))
-        alt = self._add_term(rng, tree, features)
-        test = self._test(rng, features)
-        return Cond(test, tree, alt) if rng.random() < 0.5 else Cond(test, alt, tree)
-
-    def _test(self, rng: random.Random, features: list[Node]) -> Node:
+        added = self._term(rng, features) if adds else self._add_term(rng, tree, features)
         compare, feature = rng.choice(COMPARE[2:]), rng.choice(features)  # in this order: seeded runs
-        return Bin(compare, feature, self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
+        test = Bin(compare, feature, self._num(rng.choice(self.thresholds or [0.0, 1.0, 2.0, 3.0])))
+        if adds:
+            return Bin(rng.choice(["+", "-"]), tree, Cond(test, added, self._num(0.0)))
+        return Cond(test, tree, added) if rng.random() < 0.5 else Cond(test, added, tree)
 
     def _swap_op(self, rng: random.Random, node: Node) -> Node:
         if isinstance(node, Call):

@@ -57,7 +57,7 @@ class LLMGenerator:
 
     @classmethod
     def create(cls, template: Template, seed: int, model: str | None, archive=None, run_id: str | None = None,
-               rounds: int = 0, **options) -> "LLMGenerator":
+               rounds: int = 0, **options) -> "LLMGenerator":  # rounds: the search's length, unused here
         if not model:
             raise UsageError("--synth-generator openai needs --synth-model (e.g. gpt-4o-mini, or your server's model)")
         try:
