@@ -30,12 +30,9 @@ def reference(ids, sizes, cap, prio, ignore_size):
     cached, count, insert, osize, last = {}, {}, {}, {}, {}
     ghost: OrderedDict = OrderedDict()
     used = ghost_used = seq = misses = 0
-    footprint = sum({o: 1 if ignore_size else int(s) for o, s in zip(ids, sizes)}.values())
-    cap_objects = cap / (footprint / len(set(ids)))
-    rate, weight = 0.0, 1.0 / max(cap_objects, 16)  # ghost.rate: an average over a cache's worth of misses
     for now, (o, s) in enumerate(zip(ids, sizes)):
         sz = 1 if ignore_size else int(s)
-        g = (0.0, 0.0, 0.0, rate)
+        g = (0.0, 0.0, 0.0)
         if o in cached:
             count[o] += 1
         else:
@@ -55,8 +52,7 @@ def reference(ids, sizes, cap, prio, ignore_size):
             if o in ghost:
                 gc, gt, gs = ghost.pop(o)
                 ghost_used -= gs
-                g = (1.0, float(gc), float(now - gt), rate)
-            rate += (g[0] - rate) * weight
+                g = (1.0, float(gc), float(now - gt))
             count[o], insert[o], osize[o] = 1, now, sz
             used += sz
         p = prio(now, count[o], osize[o], insert[o], last.get(o, -1), cap, used, len(cached) + (o not in cached), g)
@@ -75,8 +71,6 @@ CASES = {
                        lambda now, c, s, ins, prev, cap, used, n, g: now - 0.5 * (now - prev)),
     "ghost_boost": ("return now + ghost.hit * 40.0 + ghost.count * 3.0 - ghost.age * 0.01;",
                     lambda now, c, s, ins, prev, cap, used, n, g: now + g[0] * 40.0 + g[1] * 3.0 - g[2] * 0.01),
-    "ghost_rate": ("return now + ghost.rate * 100.0 * obj.count;",
-                   lambda now, c, s, ins, prev, cap, used, n, g: now + g[3] * 100.0 * c),
     # Entries move between the run list (p = now, sorting last) and the heap, both ways.
     "run_and_heap": ("return obj.count > 3.0 && obj.count < 6.0 ? now * 0.5 : now;",
                      lambda now, c, s, ins, prev, cap, used, n, g: now * 0.5 if 3.0 < c < 6.0 else now),
