@@ -1,1 +1,0 @@
-return log1p(obj.count) > 1.0 ? cache.last_evicted + cache.capacity * obj.count : cache.last_evicted + (ps_div(cache.capacity * obj.count, obj.size) + 0.07867 * (now - cache.last_evicted) * log1p(obj.freq));

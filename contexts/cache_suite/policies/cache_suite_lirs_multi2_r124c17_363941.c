@@ -1,1 +1,0 @@
-return (ps_div(obj.count, obj.freq) > 1.0 ? pow(-(0.06 * cache.age_p50 * obj.freq), 2.0) : 0.8458 * (0.06 * cache.age_p90 * pow(obj.freq, 1.636))) - 0.08 * cache.age_p50 * ps_div(now - obj.prev_access, cache.capacity);

@@ -1,1 +1,0 @@
-return obj.count - 0.05 * cache.age_p90 * obj.freq - (cache.age_p90 + now) + (0.07 * cache.age_p50 + ps_div(-obj.prev_access, cache.capacity)) + cache.age_p90 * pow(obj.freq, 1.773) + now * ghost.hit;

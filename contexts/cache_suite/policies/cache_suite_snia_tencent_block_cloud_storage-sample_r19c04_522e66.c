@@ -1,1 +1,0 @@
-return log1p(obj.freq);
