@@ -49,9 +49,10 @@ def better_stored(folder: Path, workload: str, meta: dict[str, Any]) -> StoredPo
     or a changed search must not replace it with a worse one."""
     if not folder.is_dir():
         return None
+    wanted = _comparable(meta)
     for old in load_policies(folder):
         m = old.meta
-        if (m.get("workload") == workload and _comparable(m) == _comparable(meta)
+        if (m.get("workload") == workload and _comparable(m) == wanted
                 and isinstance(m.get("score"), (int, float)) and m["score"] < meta["score"]):
             return old
     return None
