@@ -24,8 +24,18 @@ class SearchDefaults:
     generator: str = "evolve"
     # A cheap search may go on longer: with ``small_rounds``, a search whose workloads are smaller in
     # all than ``small_below`` (in the domain's unit: requests, for cache traces) runs that many rounds.
-    small_rounds: int | None = None
+    # Declared as a dict {below: rounds}, it holds several such tiers (kept as sorted pairs).
+    small_rounds: int | tuple[tuple[int, int], ...] | None = None
     small_below: int = 0
+
+    def size_tiers(self) -> tuple[tuple[int, int], ...]:
+        """The (below, rounds) tiers, smallest bound first: the first that a search's size is under
+        gives its rounds."""
+        if self.small_rounds is None:
+            return ()
+        if isinstance(self.small_rounds, tuple):
+            return self.small_rounds
+        return ((self.small_below, self.small_rounds),)
 
 
 @dataclass(frozen=True)
@@ -104,16 +114,34 @@ def _search(where: Path, raw: Any) -> SearchDefaults:
     unknown = set(raw) - set(SearchDefaults.__dataclass_fields__)
     if unknown:
         raise UsageError(f"{where}: unknown field(s) search.{', search.'.join(sorted(unknown))}")
+    if isinstance(raw.get("small_rounds"), dict):
+        raw = {**raw, "small_rounds": _tiers(where, raw["small_rounds"], raw.get("small_below"))}
     out = SearchDefaults(**raw)
     for key in ("rounds", "candidates", "parents"):
         _check_whole(where, key, getattr(out, key), least=1)
-    if out.small_rounds is not None:
+    if out.small_rounds is not None and not isinstance(out.small_rounds, tuple):
         _check_whole(where, "small_rounds", out.small_rounds, least=1)
     _check_whole(where, "small_below", out.small_below, least=0)
-    if out.small_rounds is not None and not out.small_below:
+    if isinstance(out.small_rounds, int) and not out.small_below:
         raise UsageError(f"{where}: field 'search.small_rounds' needs 'search.small_below', the workload size "
                          f"below which a search is small (e.g. 2000000 requests for cache traces)")
     return out
+
+
+def _tiers(where: Path, tiers: dict, below: Any) -> tuple[tuple[int, int], ...]:
+    """``search.small_rounds`` as a dict {workload size below: rounds}, checked, smallest bound first."""
+    if below:
+        raise UsageError(f"{where}: field 'search.small_below' goes with a number of 'search.small_rounds'; "
+                         f"a dict of small_rounds names its own bounds ({{2000000: 120}}), so drop small_below")
+    if not tiers:
+        raise UsageError(f"{where}: field 'search.small_rounds' is an empty dict; give {{size below: rounds}}, "
+                         f"e.g. {{100000: 240, 2000000: 120}}")
+    for size, rounds in tiers.items():
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise UsageError(f"{where}: field 'search.small_rounds' has the bound {size!r}; a bound is a workload "
+                             f"size, a positive integer (requests, for cache traces)")
+        _check_whole(where, f"small_rounds[{size}]", rounds, least=1)
+    return tuple(sorted(tiers.items()))
 
 
 def find_context_root(path: Path, declarations: dict[Path, Any]) -> Path | None:

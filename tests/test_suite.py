@@ -157,7 +157,22 @@ def test_small_traces_get_the_contexts_small_rounds_unless_rounds_are_given(pyte
     assert {v["rounds"] for v in json.loads((pytester.path / "t.json").read_text())["searches"].values()} == {1}
 
 
+def test_small_rounds_may_be_tiers_by_size(pytester, store):
+    # a: 12,000 requests, b: 15,000, c: 18,000; the smallest bound a trace is under gives its rounds.
+    search = {"rounds": 1, "candidates": 2, "parents": 2, "small_rounds": {16_000: 2, 13_000: 3}}
+    ctx = suite_context(pytester, store, search=search)
+    res = synth(pytester, ctx, "--synth-traces", str(store), "--synth-json", "s.json", "--synth-simplify-rounds", "0")
+    assert res.ret == 0, res.stdout.str()
+    s = json.loads((pytester.path / "s.json").read_text())
+    assert {t: s["searches"][t]["rounds"] for t in s["searches"]} == {"ds/a": 3, "ds/b": 2, "ds/c": 1}
+    assert s["searches"]["ds/a"]["settings"]["context"]["search"]["small_rounds"] == [[13_000, 3], [16_000, 2]]
+
+
 @pytest.mark.parametrize("search, says", [
+    ({"small_rounds": {}}, "field 'search.small_rounds' is an empty dict"),
+    ({"small_rounds": {"2M": 120}}, "field 'search.small_rounds' has the bound '2M'; a bound is a workload size"),
+    ({"small_rounds": {2_000_000: 1.5}}, "field 'search.small_rounds[[]2000000[]]' must be a positive integer, got 1.5"),
+    ({"small_rounds": {2_000_000: 120}, "small_below": 10}, "field 'search.small_below' goes with a number"),
     ({"small_rounds": 40}, "field 'search.small_rounds' needs 'search.small_below'"),
     ({"small_rounds": 0, "small_below": 10}, "field 'search.small_rounds' must be a positive integer, got 0"),
     ({"small_rounds": 4, "small_below": "2M"}, "field 'search.small_below' must be a whole number (0 or more), got '2M'"),

@@ -83,8 +83,7 @@ def _options(config: pytest.Config, ps: PolicysmithSession, ctx: Context, worker
     gen_opts = generator_options(generator, opt)
     return SearchOptions(
         rounds=opt("synth_rounds") or ctx.search.rounds,
-        small_rounds=(None if opt("synth_rounds") or ctx.search.small_rounds is None
-                      else (ctx.search.small_below, ctx.search.small_rounds)),
+        small_rounds=() if opt("synth_rounds") else ctx.search.size_tiers(),
         candidates=opt("synth_candidates") or ctx.search.candidates,
         parents=opt("synth_parents") or ctx.search.parents,
         generator=generator,

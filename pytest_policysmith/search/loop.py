@@ -48,7 +48,7 @@ class SearchOptions:
     simplify_rounds: int = 0  # rounds after the search that simplify the winner (generators/simplify.py)
     baseline_timeout: float | None = None  # seconds per baseline shown beside the search; slower: a timeout
     workload: str | None = None  # one search of a per-workload context (Domain.split): its workload
-    small_rounds: tuple[int, int] | None = None  # (size below, rounds) from the context; None under --synth-rounds
+    small_rounds: tuple[tuple[int, int], ...] = ()  # (size below, rounds) tiers from the context; none under --synth-rounds
 
 
 MAX_BLAMELESS_DEATHS = 3  # worker deaths with no slot to blame before a run stops (a sick host)
@@ -91,15 +91,16 @@ def run_settings(ctx: Context, template: Template, opts: SearchOptions, workload
 
 
 def sized_rounds(ctx: Context, opts: SearchOptions, workloads: dict[str, dict]) -> SearchOptions:
-    """The context's ``small_rounds`` for a search whose workloads are small in all: cheap rounds
-    buy more search where a round costs seconds."""
-    if opts.small_rounds is None:
+    """The context's ``small_rounds`` for a search whose workloads are small in all (the first tier
+    whose bound their total is under): cheap rounds buy more search where a round costs seconds."""
+    if not opts.small_rounds:
         return opts
-    below, rounds = opts.small_rounds
     sizes = [ctx.plugin.workload_size(info) for info in workloads.values()]
-    if not sizes or any(s is None for s in sizes) or sum(s for s in sizes if s is not None) >= below:
+    if not sizes or any(s is None for s in sizes):
         return opts
-    return replace(opts, rounds=rounds)
+    total = sum(s for s in sizes if s is not None)
+    rounds = next((r for below, r in opts.small_rounds if total < below), None)
+    return opts if rounds is None else replace(opts, rounds=rounds)
 
 
 def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Callable[[str], None]) -> SearchOutcome:
