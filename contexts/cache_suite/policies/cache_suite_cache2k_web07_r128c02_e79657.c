@@ -1,1 +1,0 @@
-return cache.last_evicted + 0.076 * cache.age_p50 * ps_div(now, cache.capacity) - 0.02144 * (now - cache.last_evicted) * obj.count - 1.246 * cache.age_p50 * log1p(obj.freq) + ((-2.835) - (-1.0) * cache.age_p50 * pow(obj.freq, 2.095) + obj.prev_access) * obj.count;

@@ -1,1 +1,0 @@
-return (ps_div(obj.count, obj.freq) > 1.31 ? pow(-cache.age_p50, 2.0) : 0.06 * cache.age_p90 * pow(obj.freq, 1.487)) - 0.08 * cache.age_p50 * ps_div(now - obj.prev_access, cache.capacity) - (ps_div(cache.capacity, now - obj.prev_access) > 4.838 ? cache.age_p50 : (-0.1));

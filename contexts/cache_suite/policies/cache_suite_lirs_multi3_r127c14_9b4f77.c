@@ -1,1 +1,0 @@
-return obj.count - (cache.age_p90 + now) + 0.6 * cache.age_p50 * ghost.count + cache.age_p90 * pow(obj.freq, 1.808) + 0.4 * (now - cache.last_evicted) * ghost.hit - (ps_div(now - obj.prev_access, cache.capacity) > 2.5 ? 0.794 * cache.age_p90 * ghost.hit : 0.0) + 0.04 * cache.capacity * ps_div(now - obj.prev_access, cache.capacity);

@@ -1,0 +1,1 @@
+return obj.count - (cache.age_p90 + now) + 0.64 * cache.age_p50 * ghost.count + cache.age_p90 * pow(obj.freq, 1.674) + 0.415 * (now - cache.last_evicted) * ghost.hit - (ps_div(now - obj.prev_access, cache.capacity) <= 3.0 ? 0.794 * cache.age_p90 * ghost.hit : 0.0) + 0.04 * cache.capacity * ps_div(now - obj.prev_access, cache.capacity);
