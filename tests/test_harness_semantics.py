@@ -208,3 +208,45 @@ def test_the_math_memos_return_what_libm_returns(tmp_path, template):
     subprocess.run(["gcc", *CFLAGS, str(src), "-o", str(exe), "-lm"], check=True, capture_output=True)
     out = subprocess.run([str(exe)], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "0", out.stdout
+
+
+def _counts(res):
+    return {k: v for k, v in res.as_dict().items() if k not in ("seconds", "requests_per_second")}
+
+
+@pytest.mark.parametrize("body", [
+    "return obj.freq;",
+    "return now + 1000.0 * obj.freq + ghost.hit * cache.age_p50;",  # with the ghost list and percentiles too
+])
+def test_sketch_file_gives_the_same_simulation(tmp_path, template, body):
+    """obj.freq read from the once-computed file equals the sketch updated in the run, whole or cut short."""
+    from dataclasses import replace
+
+    from pytest_policysmith.cache.simulator import SKETCH_FILE_MIN, sketch_file
+    from pytest_policysmith.cache.traces import synthetic_trace
+
+    trace = open_trace(str(synthetic_trace(tmp_path / "s.oracleGeneral.bin.zst", SKETCH_FILE_MIN + 20_000, 9_000, 4)))
+    program = build(template, body)
+    path = sketch_file(program, trace, 700, True)
+    assert path is not None and path.stat().st_size == 64 + trace.n_requests
+    inline = replace(program, sketch=False)  # the harness's own sketch, as on a short trace
+    assert sketch_file(inline, trace, 700, True) is None
+    assert _counts(simulate(program, trace, 700, True)) == _counts(simulate(inline, trace, 700, True))
+    cut = SKETCH_FILE_MIN // 2
+    assert _counts(simulate(program, trace, 700, True, cut)) == _counts(simulate(inline, trace, 700, True, cut))
+
+
+def test_a_sketch_file_for_another_cache_size_is_refused(tmp_path, template):
+    """The file's shape is checked: another capacity's estimates would give wrong numbers, silently."""
+    import shutil
+
+    from pytest_policysmith.cache.simulator import SKETCH_FILE_MIN, SimulationError, sketch_file
+    from pytest_policysmith.cache.traces import synthetic_trace
+
+    trace = open_trace(str(synthetic_trace(tmp_path / "s.oracleGeneral.bin.zst", SKETCH_FILE_MIN, 9_000, 4)))
+    program = build(template, "return obj.freq;")
+    small, large = sketch_file(program, trace, 700, True), sketch_file(program, trace, 7_000, True)
+    assert small != large
+    shutil.copyfile(small, large)
+    with pytest.raises(SimulationError, match="sketch file does not match"):
+        simulate(program, trace, 7_000, True)

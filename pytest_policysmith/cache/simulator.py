@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -11,12 +12,18 @@ from typing import Sequence, Union
 from ..checking.rules import static_violations
 from ..compile import Binary, compile_c, compile_shared, compile_shared_many
 from ..errors import CompileError, EvaluationError, UsageError
+from ..paths import cache_dir
 from ..sandbox import Limits, run_limited
+from ..storage.files import scratch_dir, write_atomic
 from ..templates import Template
 from .traces import Trace
 
 CacheSizeSpec = Union[int, float]
 ENTRY = "ps_priority"  # what policy.c.j2 names the candidate's function (plus its suffix in a batch)
+# obj.freq's estimates depend on the trace and the cache size, not on the policy: on a trace this long
+# they are computed once (``harness --sketch``) and every simulation reads them. On a shorter one,
+# computing them once costs about what it saves.
+SKETCH_FILE_MIN = 100_000
 
 
 class SimulationError(EvaluationError):
@@ -79,6 +86,7 @@ class Program:
 
     harness: Binary
     policy: Binary | None = None
+    sketch: bool = False  # the candidate reads obj.freq, so its harness keeps the count-min sketch
 
     @property
     def path(self) -> Path:
@@ -102,7 +110,8 @@ def build(template: Template, body: str, name: str = "candidate") -> Program:
     source = template.render(body, candidate_name=name)
     if template.policy is None:
         return Program(compile_c(source))
-    return Program(compile_c(template.render_harness(template.needs(body))), compile_shared(source, ENTRY))
+    needs = template.needs(body)
+    return Program(compile_c(template.render_harness(needs)), compile_shared(source, ENTRY), needs["sketch"])
 
 
 def build_many(template: Template, bodies: Sequence[tuple[str, str]]) -> int:
@@ -135,8 +144,11 @@ def simulate(
 ) -> SimResult:
     """Run a compiled simulator over ``trace`` in the sandbox."""
     argv = [*binary.argv, str(trace.arrays_path), str(capacity), "1" if ignore_size else "0"]
-    if max_requests:
-        argv.append(str(max_requests))
+    sketch = sketch_file(binary, trace, capacity, ignore_size)
+    if max_requests or sketch:
+        argv.append(str(max_requests or 0))
+    if sketch:
+        argv.append(str(sketch))
     run = run_limited(argv, limits)
     if not run.ok:
         reason = run.breach or f"simulator exited with code {run.returncode}"
@@ -156,3 +168,26 @@ def simulate(
         requests_per_second=data["requests"] / secs if secs > 0 else float("inf"),
         capacity=capacity,
     )
+
+
+def sketch_file(binary: Program, trace: Trace, capacity: int, ignore_size: bool) -> Path | None:
+    """The file of obj.freq's estimates for every request of ``trace`` (see harness.c.j2), written by
+    the candidate's own harness the first time; None where the candidate computes them itself."""
+    if not binary.sketch or binary.policy is None or trace.n_requests < SKETCH_FILE_MIN:
+        return None
+    # The harness's compile key names its sketch code; the arrays' name, the trace and its sample.
+    key = hashlib.sha256(json.dumps([binary.harness.path.name, trace.arrays_path.name, capacity,
+                                     ignore_size]).encode()).hexdigest()
+    dest = cache_dir() / "sketch" / key[:2] / f"{key}.freq"
+    if dest.exists():
+        return dest
+    with scratch_dir("ps-sketch-") as tmp:
+        out = Path(tmp) / "sketch.freq"
+        argv = [str(binary.harness.path), "--sketch", str(out), str(trace.arrays_path), str(capacity),
+                "1" if ignore_size else "0"]
+        run = run_limited(argv, Limits(file_size=64 + trace.n_requests + 4096))
+        if not run.ok:
+            reason = run.breach or f"exited with code {run.returncode}"
+            raise SimulationError(f"computing the sketch estimates of {trace.name}: {reason}\n{run.stderr}".strip())
+        write_atomic(dest, out.read_bytes())
+    return dest
