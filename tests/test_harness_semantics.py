@@ -229,7 +229,7 @@ def test_sketch_file_gives_the_same_simulation(tmp_path, template, body):
     program = build(template, body)
     path = sketch_file(program, trace, 700, True)
     assert path is not None and path.stat().st_size == 64 + trace.n_requests
-    inline = replace(program, sketch=False)  # the harness's own sketch, as on a short trace
+    inline = replace(program, sketch="")  # the harness's own sketch, as on a short trace
     assert sketch_file(inline, trace, 700, True) is None
     assert _counts(simulate(program, trace, 700, True)) == _counts(simulate(inline, trace, 700, True))
     cut = SKETCH_FILE_MIN // 2

@@ -86,7 +86,9 @@ class Program:
 
     harness: Binary
     policy: Binary | None = None
-    sketch: bool = False  # the candidate reads obj.freq, so its harness keeps the count-min sketch
+    # When the candidate reads obj.freq: the hash of the template its harness came from. Every harness
+    # of one template computes the same sketch whatever else it compiles in, so one file serves them all.
+    sketch: str = ""
 
     @property
     def path(self) -> Path:
@@ -111,7 +113,8 @@ def build(template: Template, body: str, name: str = "candidate") -> Program:
     if template.policy is None:
         return Program(compile_c(source))
     needs = template.needs(body)
-    return Program(compile_c(template.render_harness(needs)), compile_shared(source, ENTRY), needs["sketch"])
+    return Program(compile_c(template.render_harness(needs)), compile_shared(source, ENTRY),
+                   template.sha256 if needs["sketch"] else "")
 
 
 def build_many(template: Template, bodies: Sequence[tuple[str, str]]) -> int:
@@ -175,9 +178,9 @@ def sketch_file(binary: Program, trace: Trace, capacity: int, ignore_size: bool)
     the candidate's own harness the first time; None where the candidate computes them itself."""
     if not binary.sketch or binary.policy is None or trace.n_requests < SKETCH_FILE_MIN:
         return None
-    # The harness's compile key names its sketch code; the arrays' name, the trace and its sample.
-    key = hashlib.sha256(json.dumps([binary.harness.path.name, trace.arrays_path.name, capacity,
-                                     ignore_size]).encode()).hexdigest()
+    # The template names the sketch's code (the harness checks the file's shape); the arrays' name, the
+    # trace and its sample.
+    key = hashlib.sha256(json.dumps([binary.sketch, trace.arrays_path.name, capacity, ignore_size]).encode()).hexdigest()
     dest = cache_dir() / "sketch" / key[:2] / f"{key}.freq"
     if dest.exists():
         return dest
