@@ -22,6 +22,9 @@ from typing import Sequence
 from .storage.files import scratch_dir
 
 OUTPUT_LIMIT = 1 << 20
+# A program under the sandbox exits with this code when an allocation fails (the cache harness does),
+# so that a refused allocation reads as the memory limit, not as a crash.
+EXIT_OUT_OF_MEMORY = 3
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def run_limited(argv: Sequence[str], limits: Limits = Limits()) -> RunResult:
     if timed_out:
         return RunResult(-9, "", stderr, f"timeout: still running after {limits.wall_seconds:g} s wall-clock")
     rc = proc.returncode
-    return RunResult(rc, stdout, stderr, _breach(rc, stderr, limits, _children_cpu() - cpu_before))
+    return RunResult(rc, stdout, stderr, _breach(rc, limits, _children_cpu() - cpu_before))
 
 
 def _wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
@@ -149,9 +152,9 @@ def _tail(data: bytes, n: int = 4000) -> str:
     return data.decode(errors="replace")[-n:]
 
 
-def _breach(rc: int, stderr: str, limits: Limits, cpu_used: float) -> str | None:
+def _breach(rc: int, limits: Limits, cpu_used: float) -> str | None:
     if rc >= 0:
-        if rc == 3 and "out of memory" in stderr:
+        if rc == EXIT_OUT_OF_MEMORY:
             return f"memory: allocation failed under the {limits.address_space >> 20} MiB address-space limit"
         return None
     sig = -rc

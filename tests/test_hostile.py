@@ -133,3 +133,28 @@ def test_the_sandbox_has_no_network_even_without_seccomp():
         assert interfaces.stdout.strip() == "[(1, 'lo')]"  # nothing but its own loopback (down)
         with socket.create_connection(("127.0.0.1", port), timeout=3):
             pass  # the same probe from here connects: the server is real
+
+
+def test_memory_limit_reads_as_memory(template, tmp_path):
+    """A harness whose allocation the address-space limit refuses says so (its exit code), rather
+    than "crash": 400,000 distinct objects need 25 MB of per-object records."""
+    import numpy as np
+    import zstandard
+
+    from pytest_policysmith.cache.traces import ORACLE_GENERAL_DTYPE, open_trace
+    from pytest_policysmith.sandbox import Limits
+
+    n = 400_000
+    recs = np.zeros(n, dtype=ORACLE_GENERAL_DTYPE)
+    recs["clock_time"] = np.arange(n)
+    recs["obj_id"] = np.arange(n) + 1
+    recs["obj_size"] = 4096
+    recs["next_access_vtime"] = -1
+    path = tmp_path / "distinct.oracleGeneral.bin.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(recs.tobytes()))
+    trace, binary = open_trace(str(path)), build(template, "return now;", "lru")
+    with pytest.raises(SimulationError) as err:
+        simulate(binary, trace, 1000, True, limits=Limits(cpu_seconds=5, wall_seconds=10, address_space=24 << 20))
+    assert err.value.reason.startswith("memory: allocation failed under the 24 MiB"), err.value.reason
+    roomy = simulate(binary, trace, 1000, True, limits=Limits(cpu_seconds=5, wall_seconds=10, address_space=256 << 20))
+    assert roomy.object_miss_ratio == 1.0  # every request is a first access

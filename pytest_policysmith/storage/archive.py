@@ -110,6 +110,12 @@ def _read_only(path: Path) -> str:
         return ""
 
 
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    """SQLite's result code without its extended bits (SQLITE_BUSY_SNAPSHOT is SQLITE_BUSY), to decide on."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
 class Archive:
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -142,7 +148,7 @@ class Archive:
             except sqlite3.OperationalError as exc:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
-                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                if _primary_code(exc) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
 
@@ -171,7 +177,7 @@ class Archive:
             raise self._write_error(exc) from exc
 
     def _write_error(self, exc: sqlite3.Error) -> ArchiveWriteError:
-        hint = ("free space on that filesystem" if "full" in str(exc) else
+        hint = ("free space on that filesystem" if _primary_code(exc) == sqlite3.SQLITE_FULL else
                 "make the path writable, or choose another with --synth-archive")
         return ArchiveWriteError(f"archive {self.path}: write failed ({exc}); everything committed before is "
                                  f"intact; {hint}")
