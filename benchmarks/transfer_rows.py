@@ -1,6 +1,6 @@
 """Fill in the transfer of suite rows that were searched again on their own.
 
-    python benchmarks/transfer_rows.py SUMMARY.json [--traces ../shared/traces] [-j 2] [--out OUT.json]
+    python benchmarks/transfer_rows.py SUMMARY.json [--rows NEW.json] [--traces ../shared/traces] [-j 2] [--out OUT.json]
 
 A suite run scores each winner on every other trace of the suite (its ``transfer`` block). Rows put in
 from a separate run of a few traces (``per_trace.py --only ...``) have no transfer over the whole suite;
@@ -8,6 +8,9 @@ this scores each such winner on every other trace of SUMMARY exactly as the suit
 cache_suite context's evaluator, the whole trace, no cascade) and counts its wins against each trace's
 best paper baseline (``transfer_block``). Prints one line per row and writes SUMMARY with those rows'
 transfer and the median win rate filled in to OUT (default: beside SUMMARY, ``summary_transfer.json``).
+With ``--rows NEW.json`` (the summary of a run of a few traces, a suite's or ``per_trace.py``'s), NEW's
+rows first replace SUMMARY's rows for the same traces, and the fractions and medians over traces are
+counted again.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ SUITE = ROOT / "contexts" / "cache_suite"
 sys.path.insert(0, str(ROOT))
 
 from pytest_policysmith.context import load_context  # noqa: E402
-from pytest_policysmith.reporting.suite import transfer_block  # noqa: E402
+from pytest_policysmith.reporting.suite import suite_summary, transfer_block  # noqa: E402
 from pytest_policysmith.templates import load_template  # noqa: E402
 
 
@@ -35,9 +38,12 @@ def main() -> None:
     ap.add_argument("summary", type=Path, help="a suite's --synth-json summary")
     ap.add_argument("--traces", default=os.environ.get("POLICYSMITH_TRACES") or str(ROOT.parent / "shared" / "traces"))
     ap.add_argument("-j", type=int, default=2, help="simulations at once (default 2)")
+    ap.add_argument("--rows", type=Path, default=None, help="a summary whose rows replace SUMMARY's for their traces")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     summary = json.loads(args.summary.read_text())
+    if args.rows:
+        replace_rows(summary, json.loads(args.rows.read_text())["per_trace"])
     rows = summary["per_trace"]
     todo = [r for r in rows if r.get("source") and (summary["transfer"].get(r["trace"]) or {}).get("win_rate") is None]
     if not todo:
@@ -65,6 +71,20 @@ def main() -> None:
     out = args.out or args.summary.with_name("summary_transfer.json")
     out.write_text(json.dumps(summary, indent=1) + "\n")
     print(f"wrote {out}")
+
+
+def replace_rows(summary: dict, new: list[dict]) -> None:
+    """Put ``new``'s rows in place of ``summary``'s for the same traces (their transfer is measured
+    again), and count the fractions and medians over traces again, as the suite's summary does."""
+    by_trace = {r["trace"]: r for r in new}
+    missing = sorted(set(by_trace) - {r["trace"] for r in summary["per_trace"]})
+    if missing:
+        sys.exit(f"--rows: {', '.join(missing)} not in the summary's traces")
+    rows = [by_trace.get(r["trace"], r) for r in summary["per_trace"]]
+    transfer = {t: b for t, b in summary["transfer"].items() if t not in by_trace}
+    fresh = suite_summary(summary["context"], summary["objective"], rows, transfer, {}, summary["wall_seconds"])
+    fresh["wall_seconds"] = sum(r["wall_seconds"] for r in rows)
+    summary.update({k: v for k, v in fresh.items() if k not in ("runs", "searches")})
 
 
 if __name__ == "__main__":
