@@ -17,8 +17,8 @@ policysmith_context = {
     "template": "cache_priority",
     "gate": ["LRU", "FIFO"],
     # Cheap traces search longer: 240 rounds below 110,000 requests (the LIRS traces, web07/12, adapt_size),
-    # 120 below 2 M, 20 on the rest (w106, arc/P3 and P6, orm-*).
-    "search": {"rounds": 20, "candidates": 25, "parents": 2, "generator": "evolve",
+    # 120 below 2 M, 60 on the rest (w106, arc/P3 and P6, orm-*).
+    "search": {"rounds": 60, "candidates": 25, "parents": 2, "generator": "evolve",
                "small_rounds": {110_000: 240, 2_000_000: 120}},
     "rtol": 1e-9,
     "atol": 1e-12,

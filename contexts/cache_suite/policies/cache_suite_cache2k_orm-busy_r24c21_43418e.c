@@ -1,1 +1,0 @@
-return obj.count > 2.0 ? cache.last_evicted + ps_div(obj.count, (-1.64) * (-0.2882) * log1p(pow(obj.freq, 2.581))) : cache.last_evicted + ps_div(obj.count, (-1.64) * (-0.33) * log1p(pow(obj.freq, 2.6)));

@@ -1,1 +1,0 @@
-return ps_div(obj.count, obj.freq) > 1.0 ? now + (cache.capacity * sqrt(obj.count) + (now - cache.last_evicted)) + cache.age_p50 * log1p(obj.count) + 1.218 * cache.capacity * ps_div(obj.count, obj.freq) : now + (obj.count + 0.3185);

@@ -1,0 +1,1 @@
+return ps_div(obj.count, obj.freq) > 1.058 ? now + (cache.capacity * sqrt(obj.count) + (now - cache.last_evicted)) + ps_div(1.104 * cache.age_p50, log1p(obj.count)) + 4.453 * cache.capacity * ps_div(obj.count, obj.freq) : now + cache.capacity;
