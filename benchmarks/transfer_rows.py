@@ -82,8 +82,8 @@ def replace_rows(summary: dict, new: list[dict]) -> None:
         sys.exit(f"--rows: {', '.join(missing)} not in the summary's traces")
     rows = [by_trace.get(r["trace"], r) for r in summary["per_trace"]]
     transfer = {t: b for t, b in summary["transfer"].items() if t not in by_trace}
-    fresh = suite_summary(summary["context"], summary["objective"], rows, transfer, {}, summary["wall_seconds"])
-    fresh["wall_seconds"] = sum(r["wall_seconds"] for r in rows)
+    wall = sum(r["wall_seconds"] for r in rows)  # the rows' searches, added up (as in the README's line)
+    fresh = suite_summary(summary["context"], summary["objective"], rows, transfer, {}, wall)
     summary.update({k: v for k, v in fresh.items() if k not in ("runs", "searches")})
 
 
