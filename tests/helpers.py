@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from pytest_policysmith.cache.traces import ORACLE_GENERAL_DTYPE
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = (ROOT / "contexts" / "cache_cloudphysics" / "test_rules.py").read_text()
@@ -33,3 +36,14 @@ def synth(pytester: pytest.Pytester, ctx: Path, *args: str, timeout: float | Non
     if timeout is not None:
         return pytester.runpytest_subprocess(*argv, timeout=timeout)
     return pytester.runpytest(*argv)
+
+
+def write_trace(path: Path, ids, sizes) -> Path:
+    """An uncompressed oracleGeneral trace of these requests (object ids and sizes), with no next-access times."""
+    recs = np.zeros(len(ids), dtype=ORACLE_GENERAL_DTYPE)
+    recs["clock_time"] = np.arange(len(ids))
+    recs["obj_id"] = ids
+    recs["obj_size"] = sizes
+    recs["next_access_vtime"] = -1
+    path.write_bytes(recs.tobytes())
+    return path

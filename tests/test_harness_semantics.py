@@ -12,18 +12,9 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 
+from helpers import write_trace
 from pytest_policysmith.cache.simulator import build, simulate
-from pytest_policysmith.cache.traces import ORACLE_GENERAL_DTYPE, open_trace
-
-
-def write_trace(path, ids, sizes):
-    recs = np.zeros(len(ids), dtype=ORACLE_GENERAL_DTYPE)
-    recs["clock_time"] = np.arange(len(ids))
-    recs["obj_id"] = ids
-    recs["obj_size"] = sizes
-    recs["next_access_vtime"] = -1
-    path.write_bytes(recs.tobytes())
-    return path
+from pytest_policysmith.cache.traces import open_trace
 
 
 def reference(ids, sizes, cap, prio, ignore_size):

@@ -8,10 +8,14 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from helpers import write_trace
 
 from pytest_policysmith.cache.simulator import SimulationError, build, simulate
 from pytest_policysmith.cache.candidate import CHECK_LIMITS, tiny_trace
+from pytest_policysmith.cache.traces import open_trace
+from pytest_policysmith.sandbox import Limits
 from pytest_policysmith.checking.rules import static_violations
 from pytest_policysmith.errors import CompileError
 
@@ -93,7 +97,7 @@ def test_environment_is_empty_in_the_sandbox(template, monkeypatch):
 def test_a_kill_from_outside_is_not_called_a_timeout():
     """SIGKILL is also how the CPU-time limit ends a child; the feedback tells the two apart by the CPU
     the child used, so a candidate killed by the OOM killer (or a person) is not blamed for looping."""
-    from pytest_policysmith.sandbox import Limits, run_limited
+    from pytest_policysmith.sandbox import run_limited
 
     res = run_limited(["/bin/sh", "-c", "kill -9 $$"])
     assert res.breach.startswith("crash: killed by signal SIGKILL from outside the sandbox"), res.breach
@@ -138,20 +142,8 @@ def test_the_sandbox_has_no_network_even_without_seccomp():
 def test_memory_limit_reads_as_memory(template, tmp_path):
     """A harness whose allocation the address-space limit refuses says so (its exit code), rather
     than "crash": 400,000 distinct objects need 25 MB of per-object records."""
-    import numpy as np
-    import zstandard
-
-    from pytest_policysmith.cache.traces import ORACLE_GENERAL_DTYPE, open_trace
-    from pytest_policysmith.sandbox import Limits
-
-    n = 400_000
-    recs = np.zeros(n, dtype=ORACLE_GENERAL_DTYPE)
-    recs["clock_time"] = np.arange(n)
-    recs["obj_id"] = np.arange(n) + 1
-    recs["obj_size"] = 4096
-    recs["next_access_vtime"] = -1
-    path = tmp_path / "distinct.oracleGeneral.bin.zst"
-    path.write_bytes(zstandard.ZstdCompressor().compress(recs.tobytes()))
+    ids = np.arange(400_000) + 1
+    path = write_trace(tmp_path / "distinct.oracleGeneral.bin", ids, np.full(len(ids), 4096, np.uint32))
     trace, binary = open_trace(str(path)), build(template, "return now;", "lru")
     with pytest.raises(SimulationError) as err:
         simulate(binary, trace, 1000, True, limits=Limits(cpu_seconds=5, wall_seconds=10, address_space=24 << 20))
