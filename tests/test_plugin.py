@@ -9,11 +9,8 @@ import sqlite3
 
 import numpy as np
 import pytest
-import zstandard
 
-from pytest_policysmith.cache.traces import ORACLE_GENERAL_DTYPE
-
-from helpers import ROOT, make_context, synth
+from helpers import ROOT, make_context, synth, write_trace
 
 
 def test_synthesis_run_writes_summary(pytester, small_trace):
@@ -115,10 +112,7 @@ def test_gate_failure_names_the_baseline(pytester, small_trace):
 
 def test_gate_passes_a_match_where_the_baseline_reaches_belady(pytester, tmp_path):
     """Every request a new object: LRU is as good as Belady, and a policy can only match it."""
-    recs = np.zeros(5000, dtype=ORACLE_GENERAL_DTYPE)
-    recs["clock_time"], recs["obj_id"], recs["obj_size"], recs["next_access_vtime"] = np.arange(5000), np.arange(5000), 1, -1
-    trace = tmp_path / "unique.oracleGeneral.bin.zst"
-    trace.write_bytes(zstandard.ZstdCompressor().compress(recs.tobytes()))
+    trace = write_trace(tmp_path / "unique.oracleGeneral.bin", np.arange(5000), np.ones(5000, np.uint32))
     gate_lru(pytester, trace, ["LRU"]).assert_outcomes(passed=1)
 
 
