@@ -41,3 +41,13 @@ def policysmith_baselines(candidate, request: pytest.FixtureRequest):
     """workload -> policy -> result for the context's gate (and the domain's references)."""
     ps = request.config.stash[KEY]
     return ps.gate_work(candidate.context, lambda: ps.baselines(candidate.context))
+
+
+@pytest.fixture
+def policysmith_rerecord(request: pytest.FixtureRequest):
+    """In a regression run with ``--synth-accept``: what records a stored policy's score where its
+    recorded one does not apply (``modes/record.py``); otherwise None."""
+    from .modes.record import PLUGIN_NAME
+
+    mode = request.config.pluginmanager.get_plugin(PLUGIN_NAME)
+    return mode.recorder(request.node) if mode is not None else None

@@ -94,6 +94,53 @@ def test_accept_then_regression_mode(pytester, small_trace):
     res.stdout.fnmatch_lines(["*a different trace file*recorded score does not apply*"])
 
 
+def test_accept_in_a_regression_run_records_scores_where_none_apply(pytester, small_trace):
+    """``pytest CTX --synth-accept`` (no search) is syrupy's --snapshot-update for stored heuristics: it
+    records a policy's score where no recorded one applies (none for this trace; other trace bytes),
+    across xdist workers too, and never accepts a regression on the same trace."""
+    ctx = make_context(pytester, small_trace)
+    (ctx / "policies").mkdir()
+    (ctx / "policies" / "lru.c").write_text("return now;\n")
+    meta_file = ctx / "policies" / "lru.json"
+    meta_file.write_text(json.dumps({"metrics": {}, "seed": 3}))
+    gate = (str(ctx), "-p", "no:cacheprovider", "-k", "reproduces")
+    res = pytester.runpytest(*gate)
+    res.assert_outcomes(failed=1)
+    res.stdout.fnmatch_lines([f"*no recorded metrics for trace {small_trace}; record its score here with "
+                              f"`pytest {ctx} --synth-accept`*"])
+
+    res = pytester.runpytest(*gate, "--synth-accept", "-n", "2")
+    res.assert_outcomes(passed=1)
+    res.stdout.fnmatch_lines([f"*re-recorded {ctx / 'policies' / 'lru.c'} on {small_trace}: object_miss_ratio 0.*"
+                              "(no record for it, now *"])
+    meta = json.loads(meta_file.read_text())
+    got = meta["metrics"][str(small_trace)]
+    assert meta["seed"] == 3 and 0 < got["object_miss_ratio"] < 1 and len(got["trace_sha256"]) == 64
+    assert [(r["workload"], r["previous_sha256"], r["sha256"]) for r in meta["rerecorded"]] == \
+        [(str(small_trace), None, got["trace_sha256"])]
+    pytester.runpytest(*gate).assert_outcomes(passed=1)  # the recorded score now comes back
+
+    # A regression on the same trace bytes still fails, and the record stays as it was.
+    got["object_miss_ratio"] += 0.01
+    meta_file.write_text(json.dumps(meta))
+    pytester.runpytest(*gate, "--synth-accept").assert_outcomes(failed=1)
+    assert json.loads(meta_file.read_text()) == meta
+
+    # Recorded on other trace bytes: the skip says how to record it here, and --synth-accept does.
+    got["trace_sha256"] = "0" * 64
+    meta_file.write_text(json.dumps(meta))
+    res = pytester.runpytest(*gate, "-rs")
+    res.assert_outcomes(skipped=1)
+    res.stdout.fnmatch_lines(["*recorded score does not apply, so it is not compared; record its score here with*"])
+    res = pytester.runpytest(*gate, "--synth-accept")
+    res.assert_outcomes(passed=1)
+    res.stdout.fnmatch_lines(["*re-recorded *lru.c on *(recorded on sha256 0000000000000000..., now *"])
+    after = json.loads(meta_file.read_text())
+    assert after["metrics"][str(small_trace)]["trace_sha256"] != "0" * 64
+    assert [r["previous_sha256"] for r in after["rerecorded"]] == [None, "0" * 64]
+    pytester.runpytest(*gate, "--synth-accept").stdout.fnmatch_lines(["*every stored score applies here*"])
+
+
 def gate_lru(pytester, trace, gate: list[str]):
     """The gate's beat-the-baselines test on one stored policy, LRU, under ``gate``."""
     ctx = make_context(pytester, trace, gate=gate)

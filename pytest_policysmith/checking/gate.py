@@ -3,25 +3,35 @@
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import pytest
 
 from ..domain import Evaluation
+from ..storage.policies import Rerecord
 from .candidate import Candidate
 
 
-def assert_reproduces(candidate: Candidate, evaluation: Evaluation) -> None:
-    """The stored policy gets its recorded score again, on the same trace bytes."""
+def assert_reproduces(candidate: Candidate, evaluation: Evaluation,
+                      rerecord: Callable[[Rerecord], None] | None = None) -> None:
+    """The stored policy gets its recorded score again, on the same trace bytes. Where no record
+    applies (another workload), ``rerecord`` (``--synth-accept``) takes the score obtained instead."""
     ctx, meta = candidate.context, candidate.meta
+    how = f"record its score here with `pytest {ctx.root} --synth-accept`"
     for trace, got in evaluation.per_trace.items():
         want = (meta.get("metrics") or {}).get(trace)
+        applies = want is not None and want.get("trace_sha256") == got["trace_sha256"]
+        if rerecord is not None and candidate.path is not None and not applies:
+            rerecord(Rerecord(str(candidate.path), trace, ctx.objective, dict(got),
+                              want.get("trace_sha256") if want else None))
+            continue
         if want is None:
-            pytest.fail(f"policy {candidate.id}: no recorded metrics for trace {trace}; re-accept it with --synth-accept")
+            pytest.fail(f"policy {candidate.id}: no recorded metrics for trace {trace}; {how}")
         if want.get("trace_sha256") != got["trace_sha256"]:
             pytest.skip(
                 f"policy {candidate.id}: recorded on {trace} with sha256 {want.get('trace_sha256', '?')[:16]}..., "
                 f"but yours is {got['trace_sha256'][:16]}... (a different workload: a different trace file, or "
-                "another kernel): the recorded score does not apply, so it is not compared"
+                f"another kernel): the recorded score does not apply, so it is not compared; {how}"
             )
         for metric in [m for m in dict.fromkeys((ctx.objective, *ctx.plugin.objectives)) if m in want and m in got]:
             if not math.isclose(got[metric], want[metric], rel_tol=ctx.rtol, abs_tol=ctx.atol):

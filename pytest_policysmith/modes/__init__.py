@@ -31,4 +31,8 @@ def select_mode(config: pytest.Config) -> list[tuple[str, object]]:
         from .transfer import TransferPlugin
 
         return [("policysmith-transfer", TransferPlugin(config, ps))]
+    if config.getoption("synth_accept"):
+        from .record import PLUGIN_NAME, RecordMode
+
+        return [(PLUGIN_NAME, RecordMode(config))]  # regression that records scores where the stored ones do not apply
     return []  # regression: the shared session's stored policies are all it needs

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +78,40 @@ def accept(folder: Path, name: str, source: str, meta: dict[str, Any], replaces:
                 old.path.with_suffix(".json").unlink(missing_ok=True)
                 old.path.unlink(missing_ok=True)
     return c_file
+
+
+@dataclass(frozen=True)
+class Rerecord:
+    """A stored policy's score on a workload its record does not cover (other trace bytes, another
+    kernel, a trace added to the context), to be written into its metadata."""
+
+    policy: str  # the policy's .c file
+    workload: str
+    objective: str
+    metrics: dict[str, Any]  # as the gate's evaluation gave them, with the workload's sha256
+    previous_sha256: str | None  # what the record was made on; None: no record for this workload
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def rerecord(records: list[Rerecord], when: str, version: str) -> list[Path]:
+    """Write each policy's new scores into its metadata (one atomic write per policy), keeping its
+    source and its search record, and noting what was replaced and when. Returns the files written."""
+    by_policy: dict[str, list[Rerecord]] = {}
+    for r in records:
+        by_policy.setdefault(r.policy, []).append(r)
+    written = []
+    for policy, recs in by_policy.items():
+        meta_file = Path(policy).with_suffix(".json")
+        try:
+            meta = json.loads(meta_file.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UsageError(f"{meta_file}: cannot re-record its scores ({exc}); restore it from version control") from exc
+        for r in recs:
+            meta.setdefault("metrics", {})[r.workload] = r.metrics
+            meta.setdefault("rerecorded", []).append({
+                "workload": r.workload, "previous_sha256": r.previous_sha256,
+                "sha256": r.metrics.get("trace_sha256"), "at": when, "package_version": version})
+        written.append(write_atomic(meta_file, json.dumps(meta, indent=2, sort_keys=True) + "\n"))
+    return written
