@@ -5,9 +5,11 @@
 Prints requests/s for both (median of --repeat alternating runs), their ratio, and the compile
 time of one fresh candidate. The comparison is fair: libCacheSim reads the *decompressed*
 oracleGeneral file (its fastest input: no zstd in its clock) with the fastest hash table size of
-those tried (hashpower from the cache's object count up to the trace's, each timed once first),
-and its time is ``process_trace`` alone (reader opened before the clock starts); ours is the C
-loop's own clock over the memory-mapped converted trace.
+those tried (hashpower from the cache's object count up to the trace's, each the median of three
+runs, so one lucky or unlucky run does not pick it), and its time is ``process_trace`` alone (reader
+opened before the clock starts); ours is the C loop's own clock over the memory-mapped converted trace.
+The ratio is the median of each alternating pair's ratio: this VM's speed drifts by tens of percent
+within minutes, and a pair, run seconds apart, sees the same speed.
 OpenBLAS is held to one thread (before numpy loads): its idle worker threads spin in this process,
 and with them libCacheSim ran at 16-30 M requests/s instead of 30-48 M on this 2-core machine.
 """
@@ -45,7 +47,7 @@ def main() -> None:
     lru = build(template, template.seeds()["lru"], "lru")
     ours, theirs, mr = [], [], {}
     plain = libcachesim_input(trace)  # the decompressed file the plugin's own baselines read
-    tried = {hp: _libcachesim_rate(plain, cap, hp, trace.n_requests)[0]
+    tried = {hp: statistics.median(_libcachesim_rate(plain, cap, hp, trace.n_requests)[0] for _ in range(3))
              for hp in range(max(10, math.ceil(math.log2(cap)) + 1), hashpower(trace.n_objects) + 1)}
     hp = max(tried, key=tried.get)
     for _ in range(args.repeat):
@@ -59,13 +61,15 @@ def main() -> None:
         body = f"// {uuid.uuid4()}\nreturn now + cache.capacity * log1p(obj.count);"
         compile_ms.append(1000 * build(template, body, "fresh").compile_seconds)
     o, t = statistics.median(ours), statistics.median(theirs)
+    pairs = sorted(a / b for a, b in zip(ours, theirs))
     print(f"trace {trace.name}: {trace.n_requests} requests, capacity {cap} objects (sizes ignored)")
     print(f"miss ratio           ours {mr['ours']:.6f}   libCacheSim LRU {mr['libcachesim']:.6f}")
     print(f"policysmith lru seed {o / 1e6:8.1f} M requests/s   (runs {min(ours) / 1e6:.1f}-{max(ours) / 1e6:.1f})")
     print(f"libCacheSim LRU      {t / 1e6:8.1f} M requests/s   (runs {min(theirs) / 1e6:.1f}-{max(theirs) / 1e6:.1f}; "
           f"decompressed {plain.name}, hashpower {hp}, the fastest of "
           + ", ".join(f"{h}: {r / 1e6:.1f} M" for h, r in tried.items()) + ")")
-    print(f"ratio                {o / t:8.2f}x")
+    print(f"ratio                {statistics.median(pairs):8.2f}x   (median of the {len(pairs)} alternating pairs' ratios: "
+          + ", ".join(f"{r:.2f}" for r in pairs) + ")")
     print(f"compile one candidate {statistics.median(compile_ms):6.1f} ms median (its function alone; the harness is "
           "compiled once per feature set)")
 
