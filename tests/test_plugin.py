@@ -237,6 +237,14 @@ def test_option_out_of_range(pytester, small_trace):
     assert res.ret == pytest.ExitCode.USAGE_ERROR and "--synth-rounds must be at least 1" in res.stderr.str()
 
 
+def test_accept_with_transfer_is_a_usage_error(pytester, small_trace):
+    """--synth-accept stores or records; a transfer run has nothing to store, so the flag is refused, not ignored."""
+    ctx = make_context(pytester, small_trace)
+    res = pytester.runpytest(str(ctx), "--sweep", "0.1", "--synth-accept", "-p", "no:cacheprovider")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--synth-accept does nothing with --transfer or --sweep" in res.stderr.str()
+
+
 def test_options_share_one_help_group(pytester):
     res = pytester.runpytest("--help")
     text = res.stdout.str()

@@ -15,6 +15,9 @@ class TransferPlugin:
         from ..transfer.mode import TransferMode
 
         self.config, self.ps = config, ps
+        if config.getoption("synth_accept"):
+            raise pytest.UsageError("--synth-accept does nothing with --transfer or --sweep: it stores a search's winner "
+                                    "(with --synthesize) or records the stored policies' scores (in a regression run)")
         try:
             self.transfer = TransferMode(config.getoption("transfer"), config.getoption("sweep"))
         except UsageError as exc:
