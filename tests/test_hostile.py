@@ -15,7 +15,7 @@ from helpers import write_trace
 from pytest_policysmith.cache.simulator import SimulationError, build, simulate
 from pytest_policysmith.cache.candidate import CHECK_LIMITS, tiny_trace
 from pytest_policysmith.cache.traces import open_trace
-from pytest_policysmith.sandbox import Limits
+from pytest_policysmith.sandbox import Limits, run_limited
 from pytest_policysmith.checking.rules import static_violations
 from pytest_policysmith.errors import CompileError
 
@@ -86,8 +86,6 @@ def test_no_template_hands_a_directive_to_its_compiler(name):
 
 def test_environment_is_empty_in_the_sandbox(template, monkeypatch):
     """Secrets such as OPENAI_API_KEY never reach a candidate's process."""
-    from pytest_policysmith.sandbox import run_limited
-
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-for-test")
     res = run_limited(["/usr/bin/env"])
     assert "OPENAI_API_KEY" not in res.stdout and res.ok
@@ -97,8 +95,6 @@ def test_environment_is_empty_in_the_sandbox(template, monkeypatch):
 def test_a_kill_from_outside_is_not_called_a_timeout():
     """SIGKILL is also how the CPU-time limit ends a child; the feedback tells the two apart by the CPU
     the child used, so a candidate killed by the OOM killer (or a person) is not blamed for looping."""
-    from pytest_policysmith.sandbox import run_limited
-
     res = run_limited(["/bin/sh", "-c", "kill -9 $$"])
     assert res.breach.startswith("crash: killed by signal SIGKILL from outside the sandbox"), res.breach
     spin = run_limited(["/bin/sh", "-c", "while :; do :; done"], Limits(cpu_seconds=1, wall_seconds=20))
@@ -121,8 +117,6 @@ def test_the_sandbox_has_no_network_even_without_seccomp():
     server listening on the host's loopback, because it runs in its own network namespace."""
     import socket
     import sys
-
-    from pytest_policysmith.sandbox import run_limited
 
     if os.geteuid() != 0 and not Path("/proc/sys/user/max_user_namespaces").exists():
         pytest.skip("no network namespaces for this user")

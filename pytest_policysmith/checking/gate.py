@@ -20,14 +20,13 @@ def assert_reproduces(candidate: Candidate, evaluation: Evaluation,
     how = f"record its score here with `pytest {ctx.root} --synth-accept`"
     for trace, got in evaluation.per_trace.items():
         want = (meta.get("metrics") or {}).get(trace)
-        applies = want is not None and want.get("trace_sha256") == got["trace_sha256"]
-        if rerecord is not None and candidate.path is not None and not applies:
-            rerecord(Rerecord(str(candidate.path), trace, ctx.objective, dict(got),
-                              want.get("trace_sha256") if want else None))
-            continue
-        if want is None:
-            pytest.fail(f"policy {candidate.id}: no recorded metrics for trace {trace}; {how}")
-        if want.get("trace_sha256") != got["trace_sha256"]:
+        if want is None or want.get("trace_sha256") != got["trace_sha256"]:  # no record applies here
+            if rerecord is not None and candidate.path is not None:
+                rerecord(Rerecord(str(candidate.path), trace, ctx.objective, dict(got),
+                                  want.get("trace_sha256") if want else None))
+                continue
+            if want is None:
+                pytest.fail(f"policy {candidate.id}: no recorded metrics for trace {trace}; {how}")
             pytest.skip(
                 f"policy {candidate.id}: recorded on {trace} with sha256 {want.get('trace_sha256', '?')[:16]}..., "
                 f"but yours is {got['trace_sha256'][:16]}... (a different workload: a different trace file, or "
