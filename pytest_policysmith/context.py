@@ -6,7 +6,8 @@ the file and the field before any work starts.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, is_dataclass
+import difflib
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from . import registry
 from .errors import UsageError
 
 DECLARATION = "policysmith_context"
+# The fields every context may declare, whatever its domain (a domain adds its own).
+CORE_FIELDS = ("domain", "objective", "template", "gate", "search", "rtol", "atol")
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,9 @@ def load_context(root: Path, declaration: Any) -> Context:
     search = _search(where, d.pop("search", {}))
     rtol, atol = float(d.pop("rtol", 1e-9)), float(d.pop("atol", 1e-9))
     if d:
-        raise UsageError(f"{where}: unknown field(s) {', '.join(sorted(d))} in {DECLARATION}")
+        known = [*CORE_FIELDS, *(f.name for f in fields(settings))] if is_dataclass(settings) else CORE_FIELDS
+        raise UsageError(f"{where}: unknown field(s) {', '.join(sorted(d))} in {DECLARATION}"
+                         f"{_did_you_mean(d, known)}")
     return Context(name=root.name, root=root.resolve(), domain=domain.name, objective=objective, template=template,
                    settings=settings, gate=gate, search=search, rtol=rtol, atol=atol)
 
@@ -93,12 +98,21 @@ def load_context(root: Path, declaration: Any) -> Context:
 def need(where: Path, d: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     """Pop a required field of a declaration, checking its type (domains use it for their fields)."""
     if key not in d:
-        raise UsageError(f"{where}: {DECLARATION} is missing field {key!r}")
+        typo = difflib.get_close_matches(key, [k for k in d if isinstance(k, str)], n=1, cutoff=0.7)
+        hint = f"; it has {typo[0]!r}: rename that to {key!r}" if typo else ""
+        raise UsageError(f"{where}: {DECLARATION} is missing field {key!r}{hint}")
     val = d.pop(key)
     if not isinstance(val, kind) or (kind is int and isinstance(val, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise UsageError(f"{where}: field {key!r} must be {names}, got {val!r}")
     return val
+
+
+def _did_you_mean(unknown: Any, known: Any, prefix: str = "") -> str:
+    """'; did you mean ...' for unknown field names close to a known one (a typo), else ''."""
+    pairs = [(u, m[0]) for u in sorted(k for k in unknown if isinstance(k, str))
+             if (m := difflib.get_close_matches(u, list(known), n=1, cutoff=0.7))]
+    return "; did you mean " + ", ".join(f"{prefix}{m} for {prefix}{u}" for u, m in pairs) if pairs else ""
 
 
 def _check_whole(where: Path, key: str, val: Any, least: int) -> None:
@@ -113,7 +127,8 @@ def _search(where: Path, raw: Any) -> SearchDefaults:
         raise UsageError(f"{where}: field 'search' must be a dict")
     unknown = set(raw) - set(SearchDefaults.__dataclass_fields__)
     if unknown:
-        raise UsageError(f"{where}: unknown field(s) search.{', search.'.join(sorted(unknown))}")
+        raise UsageError(f"{where}: unknown field(s) search.{', search.'.join(sorted(unknown))}"
+                         f"{_did_you_mean(unknown, SearchDefaults.__dataclass_fields__, 'search.')}")
     if isinstance(raw.get("small_rounds"), dict):
         raw = {**raw, "small_rounds": _tiers(where, raw["small_rounds"], raw.get("small_below"))}
     out = SearchDefaults(**raw)
