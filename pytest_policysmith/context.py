@@ -6,13 +6,12 @@ the file and the field before any work starts.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from . import registry
-from .errors import UsageError
+from .errors import UsageError, close_match
 
 DECLARATION = "policysmith_context"
 # The fields every context may declare, whatever its domain (a domain adds its own).
@@ -98,8 +97,8 @@ def load_context(root: Path, declaration: Any) -> Context:
 def need(where: Path, d: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     """Pop a required field of a declaration, checking its type (domains use it for their fields)."""
     if key not in d:
-        typo = difflib.get_close_matches(key, [k for k in d if isinstance(k, str)], n=1, cutoff=0.7)
-        hint = f"; it has {typo[0]!r}: rename that to {key!r}" if typo else ""
+        typo = close_match(key, d)
+        hint = f"; it has {typo!r}: rename that to {key!r}" if typo else ""
         raise UsageError(f"{where}: {DECLARATION} is missing field {key!r}{hint}")
     val = d.pop(key)
     if not isinstance(val, kind) or (kind is int and isinstance(val, bool)):
@@ -110,8 +109,7 @@ def need(where: Path, d: dict[str, Any], key: str, kind: type | tuple[type, ...]
 
 def _did_you_mean(unknown: Any, known: Any, prefix: str = "") -> str:
     """'; did you mean ...' for unknown field names close to a known one (a typo), else ''."""
-    pairs = [(u, m[0]) for u in sorted(k for k in unknown if isinstance(k, str))
-             if (m := difflib.get_close_matches(u, list(known), n=1, cutoff=0.7))]
+    pairs = [(u, m) for u in sorted(k for k in unknown if isinstance(k, str)) if (m := close_match(u, known))]
     return "; did you mean " + ", ".join(f"{prefix}{m} for {prefix}{u}" for u, m in pairs) if pairs else ""
 
 

@@ -1,8 +1,20 @@
 """Errors that should reach the user as a clear message, not a traceback."""
 
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
 
 class UsageError(Exception):
     """Bad input from the user: a context, a trace, an option. The message says how to fix it."""
+
+
+def close_match(word: str, choices: Iterable[object]) -> str | None:
+    """The choice that ``word`` is probably a misspelling of, or None: what a usage error names as
+    the likely fix for a field that is unknown, or missing while a near spelling is there."""
+    found = difflib.get_close_matches(word, [c for c in choices if isinstance(c, str)], n=1, cutoff=0.7)
+    return found[0] if found else None
 
 
 class MissingData(UsageError):

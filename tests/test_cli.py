@@ -52,6 +52,17 @@ def test_missing_trace_is_a_clear_error(tmp_path, template):
     assert "Traceback" not in proc.stderr
 
 
+def test_a_misspelt_template_field_is_named_with_its_right_spelling(tmp_path, template):
+    tpl = tmp_path / "tpl"
+    shutil.copytree(template.root, tpl)
+    manifest = tpl / "template.toml"
+    manifest.write_text(manifest.read_text().replace('harness = "', 'harnes = "', 1))
+    proc = run("evaluate", str(tpl / "seeds" / "lru.c"), "--trace", "nowhere/none", "--cache-size", "0.1",
+               "--template", str(tpl), "--traces", str(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    assert f"{manifest}: missing field(s) harness; it has 'harnes': rename that to 'harness'" in proc.stderr
+
+
 def test_baselines_on_w106_match_shared_table(traces_dir, baselines_tsv):
     """Deterministic policies match to the printed digit; LeCaR, Cacheus and LHD draw from rand()."""
     policies = ["LRU", "FIFO", "LFU", "ARC", "S3FIFO", "Sieve", "LIRS", "TwoQ", "WTinyLFU", "GDSF",
