@@ -110,7 +110,7 @@ def need(where: Path, d: dict[str, Any], key: str, kind: type | tuple[type, ...]
 def _did_you_mean(unknown: Any, known: Any, prefix: str = "") -> str:
     """'; did you mean ...' for unknown field names close to a known one (a typo), else ''."""
     pairs = [(u, m) for u in sorted(k for k in unknown if isinstance(k, str)) if (m := close_match(u, known))]
-    return "; did you mean " + ", ".join(f"{prefix}{m} for {prefix}{u}" for u, m in pairs) if pairs else ""
+    return "; did you mean " + ", ".join(f"{prefix}{m} instead of {prefix}{u}" for u, m in pairs) if pairs else ""
 
 
 def _check_whole(where: Path, key: str, val: Any, least: int) -> None:

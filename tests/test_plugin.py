@@ -195,7 +195,7 @@ def test_bad_context_is_a_usage_error(pytester, small_trace, field, value, messa
 @pytest.mark.parametrize("typo,right,message", [
     ("cache_sise", "cache_size", "is missing field 'cache_size'; it has 'cache_sise': rename that to 'cache_size'"),
     ("ignore_sizes", "ignore_size", "unknown field(s) ignore_sizes in policysmith_context; did you mean ignore_size"),
-    ("objectve", "objective", "did you mean objective for objectve"),
+    ("objectve", "objective", "did you mean objective instead of objectve"),
 ])
 def test_a_misspelt_field_is_named_with_its_right_spelling(pytester, small_trace, typo, right, message):
     ctx = make_context(pytester, small_trace)
@@ -211,7 +211,7 @@ def test_a_misspelt_search_field_is_named_with_its_right_spelling(pytester, smal
     ctx = make_context(pytester, small_trace, search={"rounds": 2, "candidate": 4})
     res = synth(pytester, ctx)
     assert res.ret == pytest.ExitCode.USAGE_ERROR
-    assert "unknown field(s) search.candidate; did you mean search.candidates for search.candidate" in res.stderr.str()
+    assert "unknown field(s) search.candidate; did you mean search.candidates instead of search.candidate" in res.stderr.str()
 
 
 def test_unknown_trace_fails_before_any_work(pytester, small_trace):
