@@ -211,7 +211,8 @@ def test_a_misspelt_search_field_is_named_with_its_right_spelling(pytester, smal
     ctx = make_context(pytester, small_trace, search={"rounds": 2, "candidate": 4})
     res = synth(pytester, ctx)
     assert res.ret == pytest.ExitCode.USAGE_ERROR
-    assert "unknown field(s) search.candidate; did you mean search.candidates instead of search.candidate" in res.stderr.str()
+    want = "unknown field(s) search.candidate; did you mean search.candidates instead of search.candidate"
+    assert want in res.stderr.str()
 
 
 def test_unknown_trace_fails_before_any_work(pytester, small_trace):
