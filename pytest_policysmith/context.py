@@ -83,7 +83,7 @@ def load_context(root: Path, declaration: Any) -> Context:
     if objective not in domain.objectives:
         raise UsageError(f"{where}: field 'objective' is {objective!r}; choose one of {', '.join(domain.objectives)}")
     template = need(where, d, "template", str)
-    gate = tuple(d.pop("gate", ()))
+    gate = _gate(where, d.pop("gate", ()), domain)
     search = _search(where, d.pop("search", {}))
     rtol, atol = float(d.pop("rtol", 1e-9)), float(d.pop("atol", 1e-9))
     if d:
@@ -105,6 +105,18 @@ def need(where: Path, d: dict[str, Any], key: str, kind: type | tuple[type, ...]
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
         raise UsageError(f"{where}: field {key!r} must be {names}, got {val!r}")
     return val
+
+
+def _gate(where: Path, raw: Any, domain: Any) -> tuple[str, ...]:
+    """The gate's policy names, each one the domain knows (a typo here would fail every gate test)."""
+    if isinstance(raw, str) or not isinstance(raw, (list, tuple)) or not all(isinstance(p, str) for p in raw):
+        raise UsageError(f"{where}: field 'gate' must be a list of baseline names, e.g. ['LRU'], got {raw!r}")
+    known = domain.gate_names()
+    unknown = [p for p in raw if known is not None and p not in known]
+    if unknown:
+        raise UsageError(f"{where}: field 'gate' names {', '.join(unknown)}, not a baseline of the {domain.name} "
+                         f"domain{_did_you_mean(unknown, known)}; its baselines: {', '.join(sorted(known or ()))}")
+    return tuple(raw)
 
 
 def _did_you_mean(unknown: Any, known: Any, prefix: str = "") -> str:

@@ -101,6 +101,11 @@ class Domain:
         """The candidate's score; ``screen`` is a search round's bar for a cheap first stage."""
         raise NotImplementedError
 
+    def gate_names(self) -> tuple[str, ...] | None:
+        """The policies a context's ``gate`` may name. They are checked when the context loads, so a
+        misspelt one is a usage error naming the field, not a gate test's traceback. None: unchecked."""
+        return None
+
     def baselines(self, ctx: Context, template: Template, dirs: Iterable[Path], *, gate_only: bool = False,
                   timeout: float | None = None) -> Baselines:
         """The hand-made policies on every workload: all of them beside a search, the context's

@@ -16,7 +16,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         ctx = ps.context_for(metafunc.definition.path)
     except UsageError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.Collector.CollectError(str(exc)) from None  # shown as the message alone
     if ctx is None:
         return
     ids = ps.source.ids(ctx)

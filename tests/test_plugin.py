@@ -207,6 +207,23 @@ def test_a_misspelt_field_is_named_with_its_right_spelling(pytester, small_trace
     assert str(conftest) in err and message in err, err
 
 
+@pytest.mark.parametrize("synthesize", [False, True])
+def test_a_misspelt_gate_baseline_is_named_before_any_work(pytester, small_trace, synthesize):
+    """Before, a regression run met it in every gate test, each an error with libCacheSim's traceback.
+    Now: a usage error for a search; for a regression run, each test file fails to collect with
+    the message alone."""
+    ctx = make_context(pytester, small_trace, gate=["S3FIF0", "LRU"])
+    res = pytester.runpytest(*(["--synthesize"] if synthesize else []), str(ctx), "-p", "no:cacheprovider")
+    want = (f"{ctx / 'conftest.py'}: field 'gate' names S3FIF0, not a baseline of the cache domain; "
+            "did you mean S3FIFO instead of S3FIF0")
+    out = res.stderr.str() if synthesize else res.stdout.str()
+    assert res.ret == (pytest.ExitCode.USAGE_ERROR if synthesize else pytest.ExitCode.INTERRUPTED)
+    assert want in out, out
+    assert "Traceback" not in out and "baselines.py" not in out and "_multicall" not in out
+    if not synthesize:
+        res.assert_outcomes(errors=2)  # test_gate.py and test_rules.py, nothing run
+
+
 def test_a_misspelt_search_field_is_named_with_its_right_spelling(pytester, small_trace):
     ctx = make_context(pytester, small_trace, search={"rounds": 2, "candidate": 4})
     res = synth(pytester, ctx)

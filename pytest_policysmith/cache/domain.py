@@ -83,6 +83,11 @@ class CacheDomain(Domain):
 
         return evaluate(source, template, ctx, context_traces(ctx, dirs), name, screen)
 
+    def gate_names(self) -> tuple[str, ...]:
+        from .baselines import default_policies
+
+        return tuple(default_policies(include_slow=True))
+
     def baselines(self, ctx, template, dirs: Iterable[Path], *, gate_only: bool = False,
                   timeout: float | None = None, spare: threading.Event | None = None) -> Baselines:
         from .baselines import ORACLE, SEARCH_TIMEOUT, default_policies, run_baselines

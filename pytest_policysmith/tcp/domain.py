@@ -60,6 +60,11 @@ class TcpDomain(Domain):
 
         return evaluate(source, template, ctx, name)
 
+    def gate_names(self) -> tuple[str, ...]:
+        from .evaluator import BASELINES
+
+        return BASELINES
+
     def baselines(self, ctx, template, dirs: Iterable[Path], *, gate_only: bool = False,
                   timeout: float | None = None) -> Baselines:
         # No search_baselines: real flows through a user-space relay would measure the search's load,
