@@ -52,6 +52,13 @@ def test_missing_trace_is_a_clear_error(tmp_path, template):
     assert "Traceback" not in proc.stderr
 
 
+def test_a_misspelt_trace_is_named_with_the_one_in_the_store(traces_dir, template):
+    proc = run("evaluate", str(template.root / "seeds" / "lru.c"), "--trace", "lirs/pss",
+               "--cache-size", "0.1", "--traces", str(traces_dir))
+    assert proc.returncode == 2 and "trace 'lirs/pss' not found" in proc.stderr
+    assert "did you mean 'lirs/ps'? It is in the store." in proc.stderr, proc.stderr
+
+
 def test_a_misspelt_template_field_is_named_with_its_right_spelling(tmp_path, template):
     tpl = tmp_path / "tpl"
     shutil.copytree(template.root, tpl)

@@ -23,7 +23,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..errors import MissingData
+from ..errors import MissingData, close_match
 from ..paths import TRACES_ENV, cache_dir
 from ..storage.files import write_atomic
 
@@ -118,9 +118,7 @@ def expand(names: Iterable[str], dirs: Iterable[Path] = ()) -> list[str]:
         if not any(c in name for c in PATTERN_CHARS):
             out.append(name)
             continue
-        found = sorted({label for d in dirs for f in d.rglob("*")
-                        if f.is_file() and f.name.endswith(SUFFIXES) and not f.name.upper().startswith(NOT_TRACES)
-                        and fnmatch.fnmatchcase(label := trace_label(str(f)), name)})
+        found = sorted(label for label in store_labels(dirs) if fnmatch.fnmatchcase(label, name))
         if not found:
             where = ", ".join(str(d) for d in dirs) or f"(none: set --synth-traces or ${TRACES_ENV})"
             raise TraceError(f"trace pattern {name!r} matches no trace in the trace store: {where}; "
@@ -128,6 +126,12 @@ def expand(names: Iterable[str], dirs: Iterable[Path] = ()) -> list[str]:
                              "<dataset>/<name>.oracleGeneral.bin.zst files, or list the traces by name")
         out.extend(found)
     return list(dict.fromkeys(out))
+
+
+def store_labels(dirs: Iterable[Path]) -> set[str]:
+    """The ``dataset/name`` of every trace file in the trace store's folders."""
+    return {trace_label(str(f)) for d in dirs for f in Path(d).rglob("*")
+            if f.is_file() and f.name.endswith(SUFFIXES) and not f.name.upper().startswith(NOT_TRACES)}
 
 
 def public_url(name: str) -> str | None:
@@ -166,9 +170,11 @@ def resolve(name: str, dirs: Iterable[Path] = (), download: bool = True) -> Path
     else:
         reason = "no public dataset is known for this name" if not url else "download disabled"
     where = ", ".join(str(d) for d in dirs) or f"(none: set --synth-traces or ${TRACES_ENV})"
+    near = close_match(name, store_labels(dirs))
     raise TraceError(
         f"trace {name!r} not found.\n  searched directories: {where}\n  {reason}\n"
-        f"  fix: put the file at <dir>/{name}.oracleGeneral.bin.zst under one of the searched "
+        + (f"  did you mean {near!r}? It is in the store.\n" if near else "")
+        + f"  fix: put the file at <dir>/{name}.oracleGeneral.bin.zst under one of the searched "
         f"directories, pass --synth-traces DIR (or set {TRACES_ENV}), or give a file path"
         + (f"; the public copy is {url}" if url else "")
     )
