@@ -20,6 +20,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if ctx is None:
         return
     ids = ps.source.ids(ctx)
+    if not ids:  # one skip that says why and what to do (pytest's own says only "empty parameter set")
+        skip = pytest.mark.skip(reason=ps.source.why_none(ctx))
+        metafunc.parametrize("candidate", [pytest.param(None, marks=skip)], ids=["none"], indirect=True)
+        return
     metafunc.parametrize("candidate", ids, ids=ids, indirect=True)
 
 

@@ -34,6 +34,10 @@ class CandidateSource(Protocol):
 
     def get(self, cid: str, ctx: Context) -> Candidate: ...
 
+    def why_none(self, ctx: Context) -> str:
+        """Why ``ids`` is empty, and what to do: the reason the context's tests skip with."""
+        ...
+
 
 class StoredPolicies:
     """Regression and transfer: the context's accepted policies (``policies/``)."""
@@ -49,6 +53,10 @@ class StoredPolicies:
             if cand.id == cid:
                 return cand
         raise LookupError(cid)
+
+    def why_none(self, ctx: Context) -> str:
+        return (f"no stored policy in {ctx.policies_dir}: search for one and store it with "
+                f"pytest --synthesize {ctx.root} --synth-accept")
 
 
 class PolicysmithSession:

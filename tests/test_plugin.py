@@ -207,6 +207,15 @@ def test_a_misspelt_field_is_named_with_its_right_spelling(pytester, small_trace
     assert str(conftest) in err and message in err, err
 
 
+def test_a_regression_run_with_no_stored_policy_says_how_to_store_one(pytester, small_trace):
+    ctx = make_context(pytester, small_trace)  # no policies/ folder
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-rs")
+    res.assert_outcomes(skipped=8)  # the six rules and the two gate tests, each once
+    res.stdout.fnmatch_lines([f"SKIPPED * no stored policy in {ctx / 'policies'}: search for one and store it "
+                              f"with pytest --synthesize {ctx} --synth-accept"])
+    assert "empty parameter set" not in res.stdout.str()
+
+
 @pytest.mark.parametrize("synthesize", [False, True])
 def test_a_misspelt_gate_baseline_is_named_before_any_work(pytester, small_trace, synthesize):
     """Before, a regression run met it in every gate test, each an error with libCacheSim's traceback.

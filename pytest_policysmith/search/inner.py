@@ -67,6 +67,9 @@ class SlotSource:
     def ids(self, ctx: Context) -> list[str]:
         return self.spec.slots()
 
+    def why_none(self, ctx: Context) -> str:
+        return f"run {self.spec.run_id} has no round left to run"
+
     def get(self, slot: str, ctx: Context) -> Candidate:
         """The slot's candidate; skips the test when the slot is empty or already settled."""
         got = self.lookup(slot, ctx)
