@@ -13,13 +13,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "candidate" not in metafunc.fixturenames:
         return
     ps = metafunc.config.stash[KEY]
-    try:
+    try:  # a bad declaration or stored policy: the message alone, for each test file
         ctx = ps.context_for(metafunc.definition.path)
+        if ctx is None:
+            return
+        ids = ps.source.ids(ctx)
     except UsageError as exc:
-        raise pytest.Collector.CollectError(str(exc)) from None  # shown as the message alone
-    if ctx is None:
-        return
-    ids = ps.source.ids(ctx)
+        raise pytest.Collector.CollectError(str(exc)) from None
     if not ids:  # one skip that says why and what to do (pytest's own says only "empty parameter set")
         skip = pytest.mark.skip(reason=ps.source.why_none(ctx))
         metafunc.parametrize("candidate", [pytest.param(None, marks=skip)], ids=["none"], indirect=True)

@@ -216,6 +216,18 @@ def test_a_regression_run_with_no_stored_policy_says_how_to_store_one(pytester, 
     assert "empty parameter set" not in res.stdout.str()
 
 
+def test_a_corrupt_stored_policy_is_named_without_a_traceback(pytester, small_trace):
+    ctx = make_context(pytester, small_trace)
+    (ctx / "policies").mkdir()
+    (ctx / "policies" / "p.c").write_text("return now;\n")
+    (ctx / "policies" / "p.json").write_text("{bad")
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider")
+    res.assert_outcomes(errors=2)  # test_gate.py and test_rules.py fail to collect; nothing runs
+    out = res.stdout.str()
+    assert f"{ctx / 'policies' / 'p.json'}: not valid JSON" in out and "restore it from version control" in out
+    assert "Traceback" not in out and "_multicall" not in out and "json/decoder.py" not in out
+
+
 @pytest.mark.parametrize("synthesize", [False, True])
 def test_a_misspelt_gate_baseline_is_named_before_any_work(pytester, small_trace, synthesize):
     """Before, a regression run met it in every gate test, each an error with libCacheSim's traceback.
