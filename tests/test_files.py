@@ -68,6 +68,21 @@ def test_accepting_a_trace_s_winner_replaces_that_trace_s_old_one_only(tmp_path)
     assert len(load_policies(tmp_path)) == 3
 
 
+def test_an_accept_cut_between_its_two_writes_leaves_no_policy_without_its_record(tmp_path):
+    """A policy is found by its .c, and a .c without a record is taken for one written by hand: so the
+    record goes first, and a failure after it leaves nothing that loads. (Here the body cannot be
+    renamed into place: a folder holds its name.)"""
+    from pytest_policysmith.storage.policies import accept, load_policies
+
+    (tmp_path / "ctx_r1.c").mkdir()
+    with pytest.raises(OSError):
+        accept(tmp_path, "ctx_r1", "return now;", {"score": 0.5})
+    assert (tmp_path / "ctx_r1.json").is_file() and load_policies(tmp_path) == []
+    (tmp_path / "ctx_r1.c").rmdir()
+    accept(tmp_path, "ctx_r1", "return now;", {"score": 0.5})  # accepting again completes it
+    assert [(p.name, p.meta) for p in load_policies(tmp_path)] == [("ctx_r1", {"score": 0.5})]
+
+
 def test_a_better_stored_winner_counts_only_on_the_same_trace_template_and_context(tmp_path):
     from pytest_policysmith.storage.policies import accept, better_stored
 

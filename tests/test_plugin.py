@@ -207,6 +207,26 @@ def test_a_misspelt_field_is_named_with_its_right_spelling(pytester, small_trace
     assert str(conftest) in err and message in err, err
 
 
+def test_a_heuristic_written_by_hand_is_gated_and_its_score_recorded_on_accept(pytester, small_trace):
+    """A .c dropped into policies/ with no record: the gate runs on it, the reproduction check fails
+    saying how to record its score, and ``--synth-accept`` writes the record, which then holds."""
+    ctx = make_context(pytester, small_trace)
+    (ctx / "policies").mkdir()
+    mine = ctx / "policies" / "mine.c"
+    mine.write_text("// LRU, by hand\nreturn now;\n")
+    gate = (str(ctx), "-p", "no:cacheprovider", "-k", "reproduces")
+    res = pytester.runpytest(*gate)
+    res.assert_outcomes(failed=1)
+    res.stdout.fnmatch_lines([f"*policy * no recorded metrics for trace {small_trace}; record its score here with "
+                              f"`pytest {ctx} --synth-accept`*"])
+    pytester.runpytest(*gate, "--synth-accept").assert_outcomes(passed=1)
+    record = json.loads(mine.with_suffix(".json").read_text())
+    assert 0 < record["metrics"][str(small_trace)]["object_miss_ratio"] < 1
+    assert [r["previous_sha256"] for r in record["rerecorded"]] == [None]
+    pytester.runpytest(*gate).assert_outcomes(passed=1)
+    assert mine.read_text() == "// LRU, by hand\nreturn now;\n"  # the heuristic itself is left as written
+
+
 def test_a_regression_run_with_no_stored_policy_says_how_to_store_one(pytester, small_trace):
     ctx = make_context(pytester, small_trace)  # no policies/ folder
     res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-rs")

@@ -1,7 +1,9 @@
 """Accepted heuristics in a context's ``policies/`` folder: the C body plus its metadata.
 
-The metadata (``NAME.json``) is written after the body and both by atomic rename, and
-only pairs with metadata are loaded, so an interrupted accept leaves no half policy.
+Both are written by atomic rename, the metadata (``NAME.json``) before the body, and a policy
+is found by its body: an interrupted accept leaves at most a record with no policy, never a
+policy without its record. A body with no record is a heuristic written by hand (see
+:func:`load_policies`).
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ class StoredPolicy:
 
 
 def load_policies(folder: Path) -> list[StoredPolicy]:
+    """Every ``*.c`` in ``folder`` with its record (``*.json`` beside it). A heuristic written by hand
+    has no record yet: it is gated all the same, and its reproduction check fails, saying how to
+    record its scores (``pytest CONTEXT --synth-accept``, which writes the ``.json``)."""
     out = []
-    for c_file in sorted(folder.glob("*.c")):
+    for c_file in sorted(f for f in folder.glob("*.c") if f.is_file()):
         meta_file = c_file.with_suffix(".json")
-        if not meta_file.is_file():
-            continue
         try:
-            meta = json.loads(meta_file.read_text())
+            meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
         except json.JSONDecodeError as exc:
             raise UsageError(f"{meta_file}: not valid JSON ({exc}); restore it from version control") from exc
         out.append(StoredPolicy(c_file.stem, c_file, c_file.read_text(), meta))
@@ -70,8 +73,8 @@ def accept(folder: Path, name: str, source: str, meta: dict[str, Any], replaces:
     """Store a policy. With ``replaces`` (a workload), the policies stored before for that workload
     go, once the new one is written: a per-trace context keeps one winner per trace."""
     c_file = folder / f"{name}.c"
-    write_atomic(c_file, source)
     write_atomic(c_file.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    write_atomic(c_file, source)
     if replaces is not None:
         for old in load_policies(folder):
             if old.name != name and old.meta.get("workload") == replaces:
@@ -105,7 +108,7 @@ def rerecord(records: list[Rerecord], when: str, version: str) -> list[Path]:
     for policy, recs in by_policy.items():
         meta_file = Path(policy).with_suffix(".json")
         try:
-            meta = json.loads(meta_file.read_text())
+            meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}  # {}: written by hand
         except (OSError, json.JSONDecodeError) as exc:
             raise UsageError(f"{meta_file}: cannot re-record its scores ({exc}); restore it from version control") from exc
         for r in recs:
