@@ -52,6 +52,12 @@ def test_missing_trace_is_a_clear_error(tmp_path, template):
     assert "Traceback" not in proc.stderr
 
 
+def test_a_trace_folder_that_does_not_exist_is_marked_so(tmp_path, template):
+    proc = run("evaluate", str(template.root / "seeds" / "lru.c"), "--trace", "nowhere/none",
+               "--cache-size", "0.1", "--traces", str(tmp_path / "tracez"))
+    assert proc.returncode == 2 and f"searched directories: {tmp_path / 'tracez'} (no such folder)" in proc.stderr
+
+
 def test_a_misspelt_trace_is_named_with_the_one_in_the_store(traces_dir, template):
     proc = run("evaluate", str(template.root / "seeds" / "lru.c"), "--trace", "lirs/pss",
                "--cache-size", "0.1", "--traces", str(traces_dir))

@@ -88,10 +88,16 @@ def dataset_traces(spec: str, dirs: Iterable[Path] = ()) -> list[str]:
     files = sorted({str(f) for r in roots for f in r.rglob("*")
                     if f.is_file() and f.name.endswith(SUFFIXES) and not f.name.upper().startswith(NOT_TRACES)})
     if not files:
-        where = ", ".join(str(d) for d in dirs) or f"(none: set --synth-traces or ${TRACES_ENV})"
+        where = searched(dirs)
         raise TraceError(f"--transfer {spec!r}: no traces found; give a folder of traces (*.oracleGeneral.bin.zst, "
                          f"*.csv, ...) or a dataset folder name under the trace directories: {where}")
     return files
+
+
+def searched(dirs: Iterable[Path]) -> str:
+    """The trace folders an error names, each one that does not exist marked so (a mistyped path)."""
+    shown = [f"{d}{'' if Path(d).is_dir() else ' (no such folder)'}" for d in dirs]
+    return ", ".join(shown) or f"(none: set --synth-traces or ${TRACES_ENV})"
 
 
 def trace_label(path: str) -> str:
@@ -120,7 +126,7 @@ def expand(names: Iterable[str], dirs: Iterable[Path] = ()) -> list[str]:
             continue
         found = sorted(label for label in store_labels(dirs) if fnmatch.fnmatchcase(label, name))
         if not found:
-            where = ", ".join(str(d) for d in dirs) or f"(none: set --synth-traces or ${TRACES_ENV})"
+            where = searched(dirs)
             raise TraceError(f"trace pattern {name!r} matches no trace in the trace store: {where}; "
                              f"point --synth-traces (or ${TRACES_ENV}) at the folder that holds the "
                              "<dataset>/<name>.oracleGeneral.bin.zst files, or list the traces by name")
@@ -169,7 +175,7 @@ def resolve(name: str, dirs: Iterable[Path] = (), download: bool = True) -> Path
             reason = f"download from {url} failed: {exc}"
     else:
         reason = "no public dataset is known for this name" if not url else "download disabled"
-    where = ", ".join(str(d) for d in dirs) or f"(none: set --synth-traces or ${TRACES_ENV})"
+    where = searched(dirs)
     near = close_match(name, store_labels(dirs))
     raise TraceError(
         f"trace {name!r} not found.\n  searched directories: {where}\n  {reason}\n"
