@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
-from .errors import UsageError, close_match
+from .errors import UsageError, close_match, did_you_mean
 
 DECLARATION = "policysmith_context"
 # The fields every context may declare, whatever its domain (a domain adds its own).
@@ -89,7 +89,7 @@ def load_context(root: Path, declaration: Any) -> Context:
     if d:
         known = [*CORE_FIELDS, *(f.name for f in fields(settings))] if is_dataclass(settings) else CORE_FIELDS
         raise UsageError(f"{where}: unknown field(s) {', '.join(sorted(d))} in {DECLARATION}"
-                         f"{_did_you_mean(d, known)}")
+                         f"{did_you_mean(d, known)}")
     return Context(name=root.name, root=root.resolve(), domain=domain.name, objective=objective, template=template,
                    settings=settings, gate=gate, search=search, rtol=rtol, atol=atol)
 
@@ -115,14 +115,8 @@ def _gate(where: Path, raw: Any, domain: Any) -> tuple[str, ...]:
     unknown = [p for p in raw if known is not None and p not in known]
     if unknown:
         raise UsageError(f"{where}: field 'gate' names {', '.join(unknown)}, not a baseline of the {domain.name} "
-                         f"domain{_did_you_mean(unknown, known)}; its baselines: {', '.join(sorted(known or ()))}")
+                         f"domain{did_you_mean(unknown, known)}; its baselines: {', '.join(sorted(known or ()))}")
     return tuple(raw)
-
-
-def _did_you_mean(unknown: Any, known: Any, prefix: str = "") -> str:
-    """'; did you mean ...' for unknown field names close to a known one (a typo), else ''."""
-    pairs = [(u, m) for u in sorted(k for k in unknown if isinstance(k, str)) if (m := close_match(u, known))]
-    return "; did you mean " + ", ".join(f"{prefix}{m} instead of {prefix}{u}" for u, m in pairs) if pairs else ""
 
 
 def _check_whole(where: Path, key: str, val: Any, least: int) -> None:
@@ -138,7 +132,7 @@ def _search(where: Path, raw: Any) -> SearchDefaults:
     unknown = set(raw) - set(SearchDefaults.__dataclass_fields__)
     if unknown:
         raise UsageError(f"{where}: unknown field(s) search.{', search.'.join(sorted(unknown))}"
-                         f"{_did_you_mean(unknown, SearchDefaults.__dataclass_fields__, 'search.')}")
+                         f"{did_you_mean(unknown, SearchDefaults.__dataclass_fields__, 'search.')}")
     if isinstance(raw.get("small_rounds"), dict):
         raw = {**raw, "small_rounds": _tiers(where, raw["small_rounds"], raw.get("small_below"))}
     out = SearchDefaults(**raw)

@@ -17,6 +17,13 @@ def close_match(word: str, choices: Iterable[object]) -> str | None:
     return found[0] if found else None
 
 
+def did_you_mean(unknown: Iterable[object], known: Iterable[object], prefix: str = "") -> str:
+    """'; did you mean X instead of Y' for each unknown name close to a known one, else ''."""
+    choices = list(known)
+    pairs = [(u, m) for u in sorted(k for k in unknown if isinstance(k, str)) if (m := close_match(u, choices))]
+    return "; did you mean " + ", ".join(f"{prefix}{m} instead of {prefix}{u}" for u, m in pairs) if pairs else ""
+
+
 class MissingData(UsageError):
     """A workload's data (a trace, say) that is neither in the store nor fetchable."""
 

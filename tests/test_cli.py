@@ -52,6 +52,13 @@ def test_missing_trace_is_a_clear_error(tmp_path, template):
     assert "Traceback" not in proc.stderr
 
 
+def test_a_misspelt_baseline_policy_is_named_with_its_right_spelling(traces_dir):
+    proc = run("baselines", "--trace", "lirs/ps", "--cache-size", "0.1", "--ignore-size", "--policies", "S3FIF0,LRU",
+               "--traces", str(traces_dir))
+    assert proc.returncode == 2
+    assert "unknown baseline policy S3FIF0; did you mean S3FIFO instead of S3FIF0; known: ARC," in proc.stderr
+
+
 def test_a_trace_folder_that_does_not_exist_is_marked_so(tmp_path, template):
     proc = run("evaluate", str(template.root / "seeds" / "lru.c"), "--trace", "nowhere/none",
                "--cache-size", "0.1", "--traces", str(tmp_path / "tracez"))

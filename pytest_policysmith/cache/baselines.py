@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import UsageError, did_you_mean
 from ..paths import cache_dir
 from ..templates import Template
 from .simulator import build, simulate
@@ -125,7 +125,8 @@ def run_baselines(
     known = set(default_policies(include_slow=True))
     unknown = [p for p in policies if p not in known]
     if unknown:
-        raise UsageError(f"unknown baseline policy {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise UsageError(f"unknown baseline policy {', '.join(unknown)}{did_you_mean(unknown, known)}; "
+                         f"known: {', '.join(sorted(known))}")
     results: dict[str, BaselineResult] = {}
 
     servers: "queue.SimpleQueue[_Server]" = queue.SimpleQueue()
