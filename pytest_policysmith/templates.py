@@ -129,9 +129,10 @@ def find_template(name: str, search: Iterable[Path] = ()) -> Path:
     for root in roots:
         if (root / name / "template.toml").is_file():
             return root / name
+    near = close_match(name, [t.parent.name for r in roots if r.is_dir() for t in r.glob("*/template.toml")])
     raise UsageError(
-        f"template {name!r} not found; looked in: {', '.join(str(r) for r in roots)}. "
-        "Give a folder that holds template.toml, or copy one from templates/."
+        f"template {name!r} not found{f' (did you mean {near!r}?)' if near else ''}; looked in: "
+        f"{', '.join(str(r) for r in roots)}. Give a folder that holds template.toml, or copy one from templates/."
     )
 
 

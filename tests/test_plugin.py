@@ -265,6 +265,13 @@ def test_a_misspelt_gate_baseline_is_named_before_any_work(pytester, small_trace
         res.assert_outcomes(errors=2)  # test_gate.py and test_rules.py, nothing run
 
 
+def test_a_misspelt_template_name_is_named_with_the_one_there(pytester, small_trace):
+    ctx = make_context(pytester, small_trace, template="cache_priorty")
+    res = synth(pytester, ctx)
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert "template 'cache_priorty' not found (did you mean 'cache_priority'?); looked in:" in res.stderr.str()
+
+
 def test_a_misspelt_search_field_is_named_with_its_right_spelling(pytester, small_trace):
     ctx = make_context(pytester, small_trace, search={"rounds": 2, "candidate": 4})
     res = synth(pytester, ctx)
