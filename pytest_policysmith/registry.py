@@ -15,7 +15,7 @@ import functools
 from importlib.metadata import entry_points
 from typing import Any
 
-from .errors import UsageError
+from .errors import UsageError, did_you_mean
 
 DOMAINS = "pytest_policysmith.domains"
 GENERATORS = "pytest_policysmith.generators"
@@ -37,7 +37,8 @@ def domain(name: str, where: str = "") -> Any:
     """The domain object registered as ``name`` (one instance per process)."""
     cls = _load(DOMAINS, name)
     if cls is None:
-        raise UsageError(f"{where}field 'domain' is {name!r}; installed domains: {', '.join(names(DOMAINS))} "
+        raise UsageError(f"{where}field 'domain' is {name!r}{did_you_mean([name], names(DOMAINS))}; "
+                         f"installed domains: {', '.join(names(DOMAINS))} "
                          f"(a domain registers itself in the {DOMAINS!r} entry-point group)")
     return _instance(cls)
 
@@ -52,5 +53,6 @@ def generator(name: str) -> Any:
     ``options_from(getoption)`` (``generators/evolve.py`` is the smallest example)."""
     factory = _load(GENERATORS, name)
     if factory is None:
-        raise UsageError(f"--synth-generator {name!r} is not known; available: {', '.join(names(GENERATORS))}")
+        raise UsageError(f"--synth-generator {name!r} is not known{did_you_mean([name], names(GENERATORS))}; "
+                         f"available: {', '.join(names(GENERATORS))}")
     return factory

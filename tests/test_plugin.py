@@ -181,6 +181,7 @@ def test_checker_feedback_is_stored(pytester, small_trace):
 @pytest.mark.parametrize("field,value,message", [
     ("cache_size", "ten", "field 'cache_size' must be int or float"),
     ("domain", "dns", "field 'domain' is 'dns'"),
+    ("domain", "cahce", "field 'domain' is 'cahce'; did you mean cache instead of cahce; installed domains:"),
     ("traces", [], "field 'traces' must name at least one trace"),
     ("colour", "blue", "unknown field(s) colour"),
 ])
@@ -263,6 +264,12 @@ def test_a_misspelt_gate_baseline_is_named_before_any_work(pytester, small_trace
     assert "Traceback" not in out and "baselines.py" not in out and "_multicall" not in out
     if not synthesize:
         res.assert_outcomes(errors=2)  # test_gate.py and test_rules.py, nothing run
+
+
+def test_a_misspelt_generator_is_named_with_the_one_installed(pytester, small_trace):
+    res = synth(pytester, make_context(pytester, small_trace), "--synth-generator", "opneai")
+    assert res.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--synth-generator 'opneai' is not known; did you mean openai instead of opneai" in res.stderr.str()
 
 
 def test_a_misspelt_template_name_is_named_with_the_one_there(pytester, small_trace):
