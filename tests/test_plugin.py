@@ -228,6 +228,19 @@ def test_a_heuristic_written_by_hand_is_gated_and_its_score_recorded_on_accept(p
     assert mine.read_text() == "// LRU, by hand\nreturn now;\n"  # the heuristic itself is left as written
 
 
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]])
+def test_a_regression_run_ends_with_each_policy_s_score_beside_its_gate(pytester, small_trace, workers):
+    """The numbers behind the gate's verdict, for a policy that fails it too (LRU does not beat LRU),
+    from xdist workers as from one process."""
+    ctx = make_context(pytester, small_trace)
+    (ctx / "policies").mkdir()
+    (ctx / "policies" / "mine.c").write_text("return now;\n")
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-k", "beats", *workers)
+    res.assert_outcomes(failed=1)
+    res.stdout.re_match_lines([rf"policysmith: mine on {re.escape(str(small_trace))}: object_miss_ratio (0\.\d{{6}}); "
+                               r"LRU \1 \(\+0\.0%\), FIFO 0\.\d{6} \([+-]\d+\.\d%\)$"])
+
+
 def test_a_regression_run_with_no_stored_policy_says_how_to_store_one(pytester, small_trace):
     ctx = make_context(pytester, small_trace)  # no policies/ folder
     res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-rs")

@@ -9,7 +9,7 @@ SPEC_KEY = "policysmith_spec"  # workerinput key: the inner spec travels to xdis
 
 
 def select_mode(config: pytest.Config) -> list[tuple[str, object]]:
-    """(name, plugin object) pairs for this process's mode (none for plain regression runs)."""
+    """(name, plugin object) pairs for this process's mode."""
     from ..session import KEY
 
     ps = config.stash[KEY]
@@ -31,8 +31,11 @@ def select_mode(config: pytest.Config) -> list[tuple[str, object]]:
         from .transfer import TransferPlugin
 
         return [("policysmith-transfer", TransferPlugin(config, ps))]
+    from ..reporting.gate import GateSummary
+
+    summary = ("policysmith-gate-summary", GateSummary(config))  # regression: the scores behind the gate
     if config.getoption("synth_accept"):
         from .record import PLUGIN_NAME, RecordMode
 
-        return [(PLUGIN_NAME, RecordMode(config))]  # regression that records scores where the stored ones do not apply
-    return []  # regression: the shared session's stored policies are all it needs
+        return [(PLUGIN_NAME, RecordMode(config)), summary]  # ... recording scores where the stored ones do not apply
+    return [summary]
