@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import registry
-from .errors import UsageError, close_match, did_you_mean
+from .errors import UsageError, did_you_mean, rename_hint
 
 DECLARATION = "policysmith_context"
 # The fields every context may declare, whatever its domain (a domain adds its own).
@@ -97,9 +97,7 @@ def load_context(root: Path, declaration: Any) -> Context:
 def need(where: Path, d: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     """Pop a required field of a declaration, checking its type (domains use it for their fields)."""
     if key not in d:
-        typo = close_match(key, d)
-        hint = f"; it has {typo!r}: rename that to {key!r}" if typo else ""
-        raise UsageError(f"{where}: {DECLARATION} is missing field {key!r}{hint}")
+        raise UsageError(f"{where}: {DECLARATION} is missing field {key!r}{rename_hint(key, d)}")
     val = d.pop(key)
     if not isinstance(val, kind) or (kind is int and isinstance(val, bool)):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
@@ -112,10 +110,9 @@ def _gate(where: Path, raw: Any, domain: Any) -> tuple[str, ...]:
     if isinstance(raw, str) or not isinstance(raw, (list, tuple)) or not all(isinstance(p, str) for p in raw):
         raise UsageError(f"{where}: field 'gate' must be a list of baseline names, e.g. ['LRU'], got {raw!r}")
     known = domain.gate_names()
-    unknown = [p for p in raw if known is not None and p not in known]
-    if unknown:
+    if known is not None and (unknown := [p for p in raw if p not in known]):
         raise UsageError(f"{where}: field 'gate' names {', '.join(unknown)}, not a baseline of the {domain.name} "
-                         f"domain{did_you_mean(unknown, known)}; its baselines: {', '.join(sorted(known or ()))}")
+                         f"domain{did_you_mean(unknown, known)}; its baselines: {', '.join(sorted(known))}")
     return tuple(raw)
 
 

@@ -17,6 +17,13 @@ def close_match(word: str, choices: Iterable[object]) -> str | None:
     return found[0] if found else None
 
 
+def rename_hint(key: str, present: Iterable[object]) -> str:
+    """"; it has 'X': rename that to 'KEY'" for a required ``key`` that is missing while a near spelling
+    of it is ``present``, else ''."""
+    typo = close_match(key, present)
+    return f"; it has {typo!r}: rename that to {key!r}" if typo else ""
+
+
 def did_you_mean(unknown: Iterable[object], known: Iterable[object], prefix: str = "") -> str:
     """'; did you mean X instead of Y' for each unknown name close to a known one, else ''."""
     choices = list(known)

@@ -37,13 +37,11 @@ def candidate(request: pytest.FixtureRequest):
 def policysmith_evaluation(candidate, request: pytest.FixtureRequest):
     """The candidate's score on the context's workloads (cached per session). The score rides on the
     test's report, for the run's summary (reporting/gate.py)."""
-    from .reporting.gate import SCORE
+    from .reporting.gate import score_property
 
     ps = request.config.stash[KEY]
     ev = ps.gate_work(candidate.context, lambda: ps.evaluation(candidate))
-    obj = candidate.context.objective
-    request.node.user_properties.append((SCORE, {"policy": candidate.id, "objective": obj, "per_trace": {
-        w: m[obj] for w, m in ev.per_trace.items() if isinstance(m.get(obj), (int, float))}}))
+    request.node.user_properties.append(score_property(candidate.id, candidate.context, ev))
     return ev
 
 
@@ -51,13 +49,11 @@ def policysmith_evaluation(candidate, request: pytest.FixtureRequest):
 def policysmith_baselines(candidate, request: pytest.FixtureRequest):
     """workload -> policy -> result for the context's gate (and the domain's references); the gate's
     scores ride on the test's report, as the candidate's do."""
-    from .reporting.gate import GATE
+    from .reporting.gate import gate_property
 
     ps = request.config.stash[KEY]
-    ctx = candidate.context
-    res = ps.gate_work(ctx, lambda: ps.baselines(ctx))
-    request.node.user_properties.append((GATE, {"per_trace": {
-        w: {name: getattr(named[name], ctx.objective) for name in ctx.gate if name in named} for w, named in res.items()}}))
+    res = ps.gate_work(candidate.context, lambda: ps.baselines(candidate.context))
+    request.node.user_properties.append(gate_property(candidate.context, res))
     return res
 
 

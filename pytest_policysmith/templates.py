@@ -18,7 +18,7 @@ from typing import Iterable
 import jinja2
 
 from .checking.preprocessor import directive_line
-from .errors import CompileError, UsageError, close_match
+from .errors import CompileError, UsageError, close_match, rename_hint
 from .paths import package_templates_dirs
 
 REQUIRED_KEYS = ("name", "domain", "language", "function", "harness", "inputs")
@@ -145,8 +145,7 @@ def load_template(name: str, search: Iterable[Path] = ()) -> Template:
         raise UsageError(f"{manifest}: not valid TOML: {exc}") from exc
     missing = [k for k in REQUIRED_KEYS if k not in data]
     if missing:
-        hint = "".join(f"; it has {t!r}: rename that to {k!r}" for k in missing
-                       if (t := close_match(k, set(data) - set(REQUIRED_KEYS))))
+        hint = "".join(rename_hint(k, set(data) - set(REQUIRED_KEYS)) for k in missing)
         raise UsageError(f"{manifest}: missing field(s) {', '.join(missing)}{hint}")
     if not (root / data["harness"]).is_file():
         raise UsageError(f"{manifest}: field 'harness' names {data['harness']!r}, which is not in {root}")

@@ -19,7 +19,7 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -85,8 +85,7 @@ def dataset_traces(spec: str, dirs: Iterable[Path] = ()) -> list[str]:
         [Path(d) / spec for d in dirs if (Path(d) / spec).is_dir()]
     if not roots and spec in ("all", "*"):
         roots = [Path(d) for d in dirs if Path(d).is_dir()]
-    files = sorted({str(f) for r in roots for f in r.rglob("*")
-                    if f.is_file() and f.name.endswith(SUFFIXES) and not f.name.upper().startswith(NOT_TRACES)})
+    files = sorted({str(f) for f in trace_files(roots)})
     if not files:
         where = searched(dirs)
         raise TraceError(f"--transfer {spec!r}: no traces found; give a folder of traces (*.oracleGeneral.bin.zst, "
@@ -134,10 +133,15 @@ def expand(names: Iterable[str], dirs: Iterable[Path] = ()) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def trace_files(dirs: Iterable[Path]) -> Iterator[Path]:
+    """Every trace file below these folders (not the manifest or baseline tables beside them)."""
+    return (f for d in dirs for f in Path(d).rglob("*")
+            if f.is_file() and f.name.endswith(SUFFIXES) and not f.name.upper().startswith(NOT_TRACES))
+
+
 def store_labels(dirs: Iterable[Path]) -> set[str]:
     """The ``dataset/name`` of every trace file in the trace store's folders."""
-    return {trace_label(str(f)) for d in dirs for f in Path(d).rglob("*")
-            if f.is_file() and f.name.endswith(SUFFIXES) and not f.name.upper().startswith(NOT_TRACES)}
+    return {trace_label(str(f)) for f in trace_files(dirs)}
 
 
 def public_url(name: str) -> str | None:

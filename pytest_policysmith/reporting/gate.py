@@ -8,11 +8,29 @@ process that prints them has them whether the tests ran there or on xdist worker
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..domain import Baselines, Evaluation
+
 SCORE = "policysmith_score"  # user_properties key: {"policy", "objective", "per_trace": {workload: value}}
 GATE = "policysmith_gate_scores"  # user_properties key: {"per_trace": {workload: {baseline: value}}}
+
+
+def score_property(policy: str, ctx: Context, ev: Evaluation) -> tuple[str, dict[str, Any]]:
+    """What the evaluation fixture puts on its test's report: the policy's objective per workload."""
+    obj = ctx.objective
+    return SCORE, {"policy": policy, "objective": obj,
+                   "per_trace": {w: m[obj] for w, m in ev.per_trace.items() if isinstance(m.get(obj), (int, float))}}
+
+
+def gate_property(ctx: Context, baselines: Baselines) -> tuple[str, dict[str, Any]]:
+    """What the baselines fixture puts on its test's report: the gate's baselines' objective per workload."""
+    return GATE, {"per_trace": {w: {name: getattr(named[name], ctx.objective) for name in ctx.gate if name in named}
+                                for w, named in baselines.items()}}
 
 
 @dataclass(eq=False)  # a pytest plugin: registered by identity (hashable)
