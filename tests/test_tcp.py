@@ -146,3 +146,24 @@ def test_synthesis_on_a_short_link(pytester):
     assert {"throughput_mbps", "utilization", "queue_delay_p95_ms", "retransmits", "tcp_cost"} <= set(flow)
     assert set(next(iter(s["baselines"].values()))) == {"cubic", "bbr", "reno"}
     assert set(our_namespaces()) <= before_ns and set(bpf.registered()) <= before_cc  # nothing left behind
+
+
+@needs_kernel
+def test_a_score_is_the_median_flow_of_several():
+    """link.flows: one measurement is several flows on one link, and the median-cost one is the score."""
+    from pytest_policysmith.tcp.evaluator import measure
+
+    with Link(LinkSpec(**{**SHORT, "seconds": 1, "flows": 3})) as link:
+        res = measure(link, "cubic", "cubic")
+    assert len(res.flow_costs) == 3 and list(res.flow_costs) == sorted(res.flow_costs)
+    assert res.tcp_cost == res.flow_costs[1]
+    assert our_namespaces() == []
+
+
+def test_link_flows_must_be_a_whole_number(tmp_path):
+    from pytest_policysmith.errors import UsageError
+    from pytest_policysmith.tcp.domain import TcpDomain
+
+    assert TcpDomain().parse(tmp_path, {"link": {"seconds": 2, "flows": 3}}).link == {"seconds": 2.0, "flows": 3}
+    with pytest.raises(UsageError, match=r"'link.flows' must be a positive whole number, got 1.5"):
+        TcpDomain().parse(tmp_path, {"link": {"flows": 1.5}})

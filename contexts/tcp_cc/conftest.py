@@ -1,19 +1,21 @@
 """Context: TCP congestion control as a BPF struct_ops, on a 20 Mbit/s, 40 ms RTT link with a 2xBDP queue.
 
-Run the search:             pytest --synthesize contexts/tcp_cc --synth-rounds 2 --synth-candidates 4
+Run the search:             pytest --synthesize contexts/tcp_cc --synth-rounds 2 --synth-candidates 4 -n 2  (about 9 min)
 Regression-check policies:  pytest contexts/tcp_cc
 Needs root, BTF, clang, bpftool and libbpf-dev; the tests skip with the reason where these are missing.
 """
 
 policysmith_context = {
     "domain": "tcp",
-    "link": {"rate_mbit": 20, "delay_ms": 20, "queue_bdp": 2, "seconds": 10},
+    # Each score is the median-cost flow of three 10 s flows on the same link.
+    "link": {"rate_mbit": 20, "delay_ms": 20, "queue_bdp": 2, "seconds": 10, "flows": 3},
     "objective": "tcp_cost",      # (1 - utilization) + 0.5 * p95 queueing delay / RTT + 2 * retransmit rate
     "template": "tcp_cong_control",
     # A stored controller must beat these on the same link, in the same session.
     "gate": ["cubic", "bbr"],
     "search": {"rounds": 2, "candidates": 4, "parents": 2, "generator": "evolve"},
-    # Real traffic is noisy: a stored cost must come back within 0.05 (absolute) or 25%.
+    # Real traffic is noisy: a stored cost must come back within 0.05 (absolute) or 25%
+    # (a one-flow measurement once came back 46% high on a CI host; the median of three keeps that out).
     "rtol": 0.25,
     "atol": 0.05,
 }

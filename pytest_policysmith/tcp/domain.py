@@ -10,7 +10,9 @@ from ..domain import Baselines, Domain, Evaluation
 from ..errors import UsageError
 from .candidate import TcpCandidate
 
-LINK_FIELDS = {"rate_mbit": (int, float), "delay_ms": (int, float), "queue_bdp": (int, float), "seconds": (int, float)}
+NUMBER: tuple[type, ...] = (int, float)
+LINK_FIELDS: dict[str, tuple[type, ...]] = {"rate_mbit": NUMBER, "delay_ms": NUMBER, "queue_bdp": NUMBER, "seconds": NUMBER,
+                                            "flows": (int,)}
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class TcpDomain(Domain):
     candidate_class: ClassVar[type] = TcpCandidate
 
     def parse(self, where: Path, fields: dict[str, Any]) -> TcpSettings:
-        raw = fields.pop("link", {})
+        raw: Any = fields.pop("link", {})
         if not isinstance(raw, dict):
             raise UsageError(f"{where}: field 'link' must be a dict like {{'rate_mbit': 20, 'delay_ms': 20}}")
         unknown = set(raw) - set(LINK_FIELDS)
@@ -32,9 +34,11 @@ class TcpDomain(Domain):
             raise UsageError(f"{where}: unknown field(s) link.{', link.'.join(sorted(unknown))}; "
                              f"known: {', '.join(LINK_FIELDS)}")
         for key, val in raw.items():
-            if not isinstance(val, LINK_FIELDS[key]) or isinstance(val, bool) or val <= 0:
-                raise UsageError(f"{where}: field 'link.{key}' must be a positive number, got {val!r}")
-        return TcpSettings({k: float(v) for k, v in raw.items()})
+            positive = isinstance(val, (int, float)) and not isinstance(val, bool) and val > 0
+            if not (positive and isinstance(val, LINK_FIELDS[key])):
+                kind = "a positive number" if LINK_FIELDS[key] is NUMBER else "a positive whole number"
+                raise UsageError(f"{where}: field 'link.{key}' must be {kind}, got {val!r}")
+        return TcpSettings({k: float(v) if LINK_FIELDS[k] is NUMBER else v for k, v in raw.items()})
 
     def unavailable(self) -> str | None:
         from .capability import missing

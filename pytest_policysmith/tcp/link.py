@@ -31,6 +31,7 @@ class LinkSpec:
     delay_ms: float = 20.0  # one way; RTT is twice this
     queue_bdp: float = 2.0  # bottleneck queue, in bandwidth-delay products
     seconds: float = 10.0  # flow duration
+    flows: int = 1  # flows per measurement; the one with the median cost is the score
 
     @property
     def rtt_ms(self) -> float:
