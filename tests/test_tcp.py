@@ -167,3 +167,6 @@ def test_link_flows_must_be_a_whole_number(tmp_path):
     assert TcpDomain().parse(tmp_path, {"link": {"seconds": 2, "flows": 3}}).link == {"seconds": 2.0, "flows": 3}
     with pytest.raises(UsageError, match=r"'link.flows' must be a positive whole number, got 1.5"):
         TcpDomain().parse(tmp_path, {"link": {"flows": 1.5}})
+    with pytest.raises(UsageError, match=r"unknown field\(s\) link.flow; did you mean link.flows instead of link.flow; "
+                                         r"known: rate_mbit, delay_ms, queue_bdp, seconds, flows"):
+        TcpDomain().parse(tmp_path, {"link": {"flow": 3}})

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
 from ..domain import Baselines, Domain, Evaluation
-from ..errors import UsageError
+from ..errors import UsageError, did_you_mean
 from .candidate import TcpCandidate
 
 NUMBER: tuple[type, ...] = (int, float)
@@ -31,8 +31,8 @@ class TcpDomain(Domain):
             raise UsageError(f"{where}: field 'link' must be a dict like {{'rate_mbit': 20, 'delay_ms': 20}}")
         unknown = set(raw) - set(LINK_FIELDS)
         if unknown:
-            raise UsageError(f"{where}: unknown field(s) link.{', link.'.join(sorted(unknown))}; "
-                             f"known: {', '.join(LINK_FIELDS)}")
+            raise UsageError(f"{where}: unknown field(s) link.{', link.'.join(sorted(unknown))}"
+                             f"{did_you_mean(unknown, LINK_FIELDS, 'link.')}; known: {', '.join(LINK_FIELDS)}")
         for key, val in raw.items():
             positive = isinstance(val, (int, float)) and not isinstance(val, bool) and val > 0
             if not (positive and isinstance(val, LINK_FIELDS[key])):
