@@ -106,6 +106,22 @@ def test_link_has_the_configured_rtt_and_rate():
 
 
 @needs_kernel
+def test_link_ends_know_each_other_without_arp():
+    """Static neighbor entries: no ARP crosses the delay line, so the first flow on a link is like the rest."""
+    from pytest_policysmith.tcp.link import RECEIVER_IP, SENDER_IP
+
+    def show(*argv: str) -> str:
+        return subprocess.run(["ip", *argv], capture_output=True, text=True, check=True).stdout
+
+    with Link(LinkSpec(**SHORT)) as link:
+        macs = {ns: json.loads(show("-n", ns, "-j", "link", "show", dev))[0]["address"]
+                for ns, dev in ((link.sender, "s0"), (link.receiver, "d0"))}
+        for ns, peer, ip in ((link.sender, link.receiver, RECEIVER_IP), (link.receiver, link.sender, SENDER_IP)):
+            (entry,) = json.loads(show("-n", ns, "-j", "neigh", "show"))
+            assert (entry["dst"], entry["lladdr"], entry["state"]) == (ip, macs[peer], ["PERMANENT"])
+
+
+@needs_kernel
 def test_killed_evaluator_leaves_are_swept():
     """A worker killed mid-flow leaves namespaces behind; the next sweep removes them."""
     code = textwrap.dedent("""

@@ -29,8 +29,8 @@ def assert_reproduces(candidate: Candidate, evaluation: Evaluation,
                 pytest.fail(f"policy {candidate.id}: no recorded metrics for trace {trace}; {how}")
             pytest.skip(
                 f"policy {candidate.id}: recorded on {trace} with sha256 {want.get('trace_sha256', '?')[:16]}..., "
-                f"but yours is {got['trace_sha256'][:16]}... (a different workload: a different trace file, or "
-                f"another kernel): the recorded score does not apply, so it is not compared; {how}"
+                f"but yours is {got['trace_sha256'][:16]}... (a different workload: a different trace file, another "
+                f"kernel, or one set up another way): the recorded score does not apply, so it is not compared; {how}"
             )
         for metric in [m for m in dict.fromkeys((ctx.objective, *ctx.plugin.objectives)) if m in want and m in got]:
             if not math.isclose(got[metric], want[metric], rel_tol=ctx.rtol, abs_tol=ctx.atol):

@@ -78,9 +78,10 @@ def link_spec(ctx: Context) -> LinkSpec:
 
 
 def link_sha256(spec: LinkSpec) -> str:
-    """The identity of the workload, recorded with scores (the link, and the kernel it ran on)."""
-    return hashlib.sha256(json.dumps({**spec.as_dict(), "kernel": os.uname().release}, sort_keys=True).encode()
-                          ).hexdigest()
+    """The identity of the workload, recorded with scores (the link, how it is built, and the kernel
+    it ran on): a record from a link built another way does not apply."""
+    return hashlib.sha256(json.dumps({**spec.as_dict(), "neighbors": "static", "kernel": os.uname().release},
+                                     sort_keys=True).encode()).hexdigest()
 
 
 def cc_name(source: str) -> str:
