@@ -1,6 +1,6 @@
 """Context: TCP congestion control as a BPF struct_ops, on a 20 Mbit/s, 40 ms RTT link with a 2xBDP queue.
 
-Run the search:             pytest --synthesize contexts/tcp_cc --synth-rounds 2 --synth-candidates 4 -n 2  (about 9 min)
+Run the search:             pytest --synthesize contexts/tcp_cc --synth-rounds 2 --synth-candidates 4 -n 2  (9-10 min)
 Regression-check policies:  pytest contexts/tcp_cc
 Needs root, BTF, clang, bpftool and libbpf-dev; the tests skip with the reason where these are missing.
 """
