@@ -29,12 +29,7 @@ from pytest_policysmith.cache.baselines import BaselineTimeout, run_baselines  #
 from pytest_policysmith.cache.simulator import resolve_capacity  # noqa: E402
 from pytest_policysmith.cache.traces import open_trace  # noqa: E402
 from pytest_policysmith.context import load_context  # noqa: E402
-
-
-def share(best: float, belady: float, score: float | None) -> float | None:
-    """The share of best - belady that ``score`` removes (None: no distance, or no score)."""
-    gap = best - belady
-    return None if score is None or gap <= 0 else (best - score) / gap
+from pytest_policysmith.reporting.suite import gap_closed  # noqa: E402
 
 
 def pct(x: float | None) -> str:
@@ -70,7 +65,7 @@ def main() -> None:
     shares = []
     for row, score in zip(rows, scores):
         best, belady = row["best_baseline"]["score"], row["belady"]
-        mine = share(best, belady, score)
+        mine = gap_closed(best, score, belady)
         if mine is not None:
             shares.append(mine)
         shown = "timeout" if score is None else f"{score:.6f}"

@@ -10,9 +10,7 @@ from ..domain import Baselines, Domain, Evaluation
 from ..errors import UsageError, did_you_mean
 from .candidate import TcpCandidate
 
-NUMBER: tuple[type, ...] = (int, float)
-LINK_FIELDS: dict[str, tuple[type, ...]] = {"rate_mbit": NUMBER, "delay_ms": NUMBER, "queue_bdp": NUMBER, "seconds": NUMBER,
-                                            "flows": (int,)}
+LINK_FIELDS: dict[str, type] = {"rate_mbit": float, "delay_ms": float, "queue_bdp": float, "seconds": float, "flows": int}
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,7 @@ class TcpDomain(Domain):
     candidate_class: ClassVar[type] = TcpCandidate
 
     def parse(self, where: Path, fields: dict[str, Any]) -> TcpSettings:
-        raw: Any = fields.pop("link", {})
+        raw = fields.pop("link", {})
         if not isinstance(raw, dict):
             raise UsageError(f"{where}: field 'link' must be a dict like {{'rate_mbit': 20, 'delay_ms': 20}}")
         unknown = set(raw) - set(LINK_FIELDS)
@@ -34,11 +32,11 @@ class TcpDomain(Domain):
             raise UsageError(f"{where}: unknown field(s) link.{', link.'.join(sorted(unknown))}"
                              f"{did_you_mean(unknown, LINK_FIELDS, 'link.')}; known: {', '.join(LINK_FIELDS)}")
         for key, val in raw.items():
-            positive = isinstance(val, (int, float)) and not isinstance(val, bool) and val > 0
-            if not (positive and isinstance(val, LINK_FIELDS[key])):
-                kind = "a positive number" if LINK_FIELDS[key] is NUMBER else "a positive whole number"
-                raise UsageError(f"{where}: field 'link.{key}' must be {kind}, got {val!r}")
-        return TcpSettings({k: float(v) if LINK_FIELDS[k] is NUMBER else v for k, v in raw.items()})
+            whole = LINK_FIELDS[key] is int
+            if isinstance(val, bool) or not isinstance(val, int if whole else (int, float)) or val <= 0:
+                raise UsageError(f"{where}: field 'link.{key}' must be a positive {'whole ' if whole else ''}number, "
+                                 f"got {val!r}")
+        return TcpSettings({k: LINK_FIELDS[k](v) for k, v in raw.items()})
 
     def unavailable(self) -> str | None:
         from .capability import missing

@@ -8,8 +8,8 @@ utilization is goodput over the link rate (about 0.95 is the ceiling, headers ex
 queue_delay_p95 the 95th percentile of sampled RTT minus the flow's minimum RTT, and
 retransmit_rate the share of segments sent again. Every metric is stored besides it.
 With ``link.flows`` above 1, each measurement is that many flows on the same link and the one
-with the median cost is reported (all costs stored in ``flow_costs``): a host that stalls the
-user-space relay for a moment spoils one flow, not the score.
+with the median cost is reported (all costs stored in ``flow_costs``): a rare bad flow (a
+controller's occasional long queue, a stalled relay) moves one flow, not the score.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ..compile import Binary, compile_bpf
 from ..context import Context
 from ..domain import Evaluation
 from . import bpf
-from .link import Link, LinkSpec
+from .link import SETUP, Link, LinkSpec
 
 DELAY_WEIGHT, RETRANS_WEIGHT = 0.5, 2.0
 BASELINES = ("cubic", "bbr", "reno")
@@ -80,7 +80,7 @@ def link_spec(ctx: Context) -> LinkSpec:
 def link_sha256(spec: LinkSpec) -> str:
     """The identity of the workload, recorded with scores (the link, how it is built, and the kernel
     it ran on): a record from a link built another way does not apply."""
-    return hashlib.sha256(json.dumps({**spec.as_dict(), "neighbors": "static", "kernel": os.uname().release},
+    return hashlib.sha256(json.dumps({**spec.as_dict(), **SETUP, "kernel": os.uname().release},
                                      sort_keys=True).encode()).hexdigest()
 
 

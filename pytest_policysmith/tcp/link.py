@@ -22,6 +22,9 @@ from ..procs import die_with_parent
 
 PREFIX = "psnet"
 SENDER_IP, RECEIVER_IP = "10.77.0.1", "10.77.0.2"
+# How a link is built, where it changes what a flow measures: part of a workload's identity, so a
+# score recorded on a link built another way is not compared (see _static_neighbors).
+SETUP = {"neighbors": "static"}
 _counter = itertools.count()
 
 
