@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
-from pytest_policysmith import Domain, Evaluation, UsageError, need
+from pytest_policysmith import Domain, Evaluation, Screen, UsageError, need
 
 from .candidate import BinPackCandidate
 from .instances import SETS, Instances, load
@@ -69,7 +69,7 @@ class BinPackDomain(Domain):
         return build(template, source, name)
 
     def evaluate(self, ctx, template, source: str, name: str, dirs: Iterable[Path],
-                 screen: float | None = None) -> Evaluation:
+                 screen: Screen | None = None) -> Evaluation:
         from .pack import build, pack
 
         inst = self.instances(ctx)

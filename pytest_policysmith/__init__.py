@@ -7,7 +7,8 @@ For contexts: ``static_violations``, ``assert_reproduces``, ``assert_beats``; th
 in ``pytest_policysmith.cache.checks``, ``pytest_policysmith.tcp.checks`` and
 ``pytest_policysmith.checking.gate_tests``.
 
-For domains (see ``domain.py``): ``Domain``, ``Evaluation``, ``Candidate``, ``need`` (a
+For domains (see ``domain.py``): ``Domain``, ``Evaluation``, ``Screen`` (a search round's cheap
+first stage), ``Candidate``, ``need`` (a
 declaration field), ``compile_c`` and ``compile_shared`` (the one compile step, cached),
 ``run_limited`` and ``Limits`` (the sandbox), ``cache_dir`` (where derived files go), and the
 errors ``UsageError``, ``CompileError``, ``EvaluationError`` and ``MissingData``.
@@ -26,6 +27,7 @@ _API = {
     "assert_beats": "checking.gate",
     "Domain": "domain",
     "Evaluation": "domain",
+    "Screen": "domain",
     "Candidate": "checking.candidate",
     "need": "context",
     "compile_c": "compile",

@@ -20,7 +20,7 @@ from .paths import TRACES_ENV, search_dirs
 if TYPE_CHECKING:
     from .checking.candidate import Candidate
     from .context import Context
-    from .domain import Baselines, Evaluation
+    from .domain import Baselines, Evaluation, Screen
     from .templates import Template
 
 KEY = pytest.StashKey["PolicysmithSession"]()
@@ -128,7 +128,7 @@ class PolicysmithSession:
         assert ctx is not None, f"{path} is in no context"
         return self.source.get(cid, ctx)
 
-    def evaluation(self, cand: Candidate, screen: float | None = None) -> Evaluation:
+    def evaluation(self, cand: Candidate, screen: Screen | None = None) -> Evaluation:
         key = (cand.context.name, cand.id)
         if key not in self._evaluations:
             ctx = cand.context

@@ -12,6 +12,7 @@ from pytest_policysmith.cache.evaluator import CASCADE, evaluate
 from pytest_policysmith.cache.simulator import build, resolve_capacity, simulate
 from pytest_policysmith.cache.traces import open_trace, sampled_trace, synthetic_trace
 from pytest_policysmith.context import Context
+from pytest_policysmith.domain import Screen
 from pytest_policysmith.generators.base import Parent
 from pytest_policysmith.generators.evolve import EvolveGenerator
 from pytest_policysmith.generators.expr import parse_body, render
@@ -201,20 +202,71 @@ def test_the_cascade_screens_above_the_bar_and_scores_the_rest_in_full(tmp_path,
     trace = open_trace(str(path))
     ctx = Context("c", tmp_path, "cache", "object_miss_ratio", "cache_priority",
                   settings=CacheSettings((str(path),), 0.1, ignore_size=True))
-    lru = evaluate("return now;", template, ctx, [trace], "lru", screen=float("inf"))
+    lru = evaluate("return now;", template, ctx, [trace], "lru", screen=Screen(math.inf))
     assert not lru.screened and lru.proxy is not None and lru.score is not None
     full = simulate(build(template, "return now;"), trace, resolve_capacity(0.1, trace, True), True)
     assert lru.score == full.object_miss_ratio  # the full score is the plain simulation's
-    screened = evaluate("return -now;", template, ctx, [trace], "mru", screen=lru.proxy)
+    screened = evaluate("return -now;", template, ctx, [trace], "mru", screen=Screen(lru.proxy))
     assert screened.screened and screened.score is None and screened.proxy > lru.proxy
+    assert screened.clone_of is None
     assert evaluate("return -now;", template, ctx, [trace], "mru").score is not None  # no bar: no cascade
+
+
+def test_the_cascade_screens_a_clone_of_a_candidate_scored_in_full(tmp_path, template, monkeypatch):
+    """A constant added to every priority keeps every eviction, so the sample score is LRU's to the
+    last bit: the candidate is screened as LRU's clone, and no bar is needed for that."""
+    monkeypatch.setitem(CASCADE, "min_requests", 10_000)
+    path = synthetic_trace(tmp_path / "t.oracleGeneral.bin.zst", 60_000, 6_000, seed=4)
+    trace = open_trace(str(path))
+    ctx = Context("c", tmp_path, "cache", "object_miss_ratio", "cache_priority",
+                  settings=CacheSettings((str(path),), 0.1, ignore_size=True))
+    lru = evaluate("return now;", template, ctx, [trace], "lru", screen=Screen(math.inf))
+    seen = Screen(math.inf, {lru.proxy: "r00c01"})
+    clone = evaluate("return now + 5.0;", template, ctx, [trace], "offset", screen=seen)
+    assert clone.screened and clone.score is None and clone.clone_of == "r00c01" and clone.proxy == lru.proxy
+    other = evaluate("return now + 50.0 * obj.count;", template, ctx, [trace], "lfuish", screen=seen)
+    assert not other.screened and other.clone_of is None and other.score is not None  # another sample score
+    above = evaluate("return now + 5.0;", template, ctx, [trace], "offset", screen=Screen(lru.proxy / 2, seen.scored))
+    assert above.screened and above.clone_of is None  # above the bar it is screened as before: it does not breed
+    # A trace too short to be sampled could tell the two apart: with one in the context, no clones.
+    short = open_trace(str(synthetic_trace(tmp_path / "s.oracleGeneral.bin.zst", 5_000, 600, seed=5)))
+    both = evaluate("return now + 5.0;", template, ctx, [trace, short], "offset", screen=seen)
+    assert not both.screened and both.score is not None
+
+
+def test_a_round_keeps_the_sample_scores_of_those_scored_in_full(tmp_path):
+    """The clones a round screens are fixed when it is made, from settled rounds; the first candidate
+    scored in full with a sample score is the one a clone is named after."""
+    from pytest_policysmith.storage.archive import Archive, NewCandidate
+
+    archive = Archive(tmp_path / "a.sqlite")
+    run_id = archive.create_run("c", {}, 0)
+    archive.add_round(run_id, 0, [NewCandidate(f"r00c0{i}", i, f"h{i}", "return now;", (), "x", "seed") for i in range(3)],
+                      screen=Screen(math.inf))
+    for cid, status, score, proxy in (("r00c00", "evaluated", 0.2, 0.25), ("r00c01", "evaluated", 0.2, 0.25),
+                                      ("r00c02", "screened", None, 0.5)):
+        archive.record_evaluation(run_id, cid, status, score, {"t": {"proxy": proxy}}, None, 0, 0)
+    assert archive.scored_proxies(run_id) == {0.25: "r00c00"}
+    archive.add_round(run_id, 1, [NewCandidate("r01c00", 0, "h9", "return now;", (), "x", "evolve")],
+                      screen=Screen(0.3, archive.scored_proxies(run_id)))
+    assert archive.screen(run_id, 1) == Screen(0.3, {0.25: "r00c00"})
+    assert archive.screen(run_id, 0) == Screen(math.inf)
+    archive.record_evaluation(run_id, "r01c00", "screened", None, {"t": {"proxy": 0.25}}, "why", 0, 0,
+                              clone_of="r00c00")
+    assert archive.candidate(run_id, "r01c00").clone_of == "r00c00"
+    # It breeds with its original's score, after it; the best scored in full stay the measured ones.
+    assert [(r.id, r.score) for r in archive.top(run_id, 5, clones=True)] == [
+        ("r00c00", 0.2), ("r00c01", 0.2), ("r01c00", 0.2)]
+    assert [r.id for r in archive.top(run_id, 5)] == ["r00c00", "r00c01"]
 
 
 def test_cascade_block_reports_the_rank_correlation():
     cands = [{"status": "evaluated", "score": s, "metrics": {"t": {"proxy": s * 1.1}}} for s in (0.3, 0.1, 0.2)]
     cands.append({"status": "screened", "score": None, "metrics": {"t": {"proxy": 0.9}}})
+    cands.append({"status": "screened", "score": None, "metrics": {"t": {"proxy": 0.11}}, "clone_of": "r0"})
     block = cascade_block(cands)
-    assert block["screened"] == 1 and block["scored_in_full"] == 3 and block["spearman"] == pytest.approx(1.0)
+    assert block["screened"] == 2 and block["screened_as_clones"] == 1 and block["scored_in_full"] == 3
+    assert block["spearman"] == pytest.approx(1.0)
     assert spearman([(1, 3), (2, 2), (3, 1)]) == pytest.approx(-1.0)
 
 

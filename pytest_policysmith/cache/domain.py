@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
 from ..context import need
-from ..domain import Baselines, Domain, Evaluation
+from ..domain import Baselines, Domain, Evaluation, Screen
 from ..errors import UsageError
 from .candidate import CacheCandidate
 
@@ -78,7 +78,7 @@ class CacheDomain(Domain):
         build_many(template, candidates)
 
     def evaluate(self, ctx, template, source: str, name: str, dirs: Iterable[Path],
-                 screen: float | None = None) -> Evaluation:
+                 screen: Screen | None = None) -> Evaluation:
         from .evaluator import context_traces, evaluate
 
         return evaluate(source, template, ctx, context_traces(ctx, dirs), name, screen)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..context import Context
-from ..domain import Evaluation
+from ..domain import Evaluation, Screen
 from ..sandbox import Limits
 from .simulator import build, resolve_capacity, simulate
 from .traces import Trace, expand, open_trace, sampled_trace
@@ -24,9 +24,9 @@ def context_traces(ctx: Context, dirs: Iterable[Path]) -> list[Trace]:
 
 
 def evaluate(source: str, template, ctx: Context, traces: list[Trace], name: str = "candidate",
-             screen: float | None = None) -> Evaluation:
-    """The candidate's score; with ``screen`` (the bar of a search round) long traces go through
-    the cascade: sample first, the whole trace only if the sample's mean is at or below the bar."""
+             screen: Screen | None = None) -> Evaluation:
+    """The candidate's score; with ``screen`` (a search round's cheap first stage) long traces go
+    through the cascade: sample first, the whole trace only if the sample does not rule it out."""
     binary = build(template, source, name)
     size, ignore = ctx.settings.cache_size, ctx.settings.ignore_size
     proxies: dict[str, float] = {}
@@ -38,9 +38,13 @@ def evaluate(source: str, template, ctx: Context, traces: list[Trace], name: str
                 res = simulate(binary, sample, cap, ignore, limits=EVAL_LIMITS)
                 proxies[trace.name] = getattr(res, ctx.objective)
     proxy = statistics.fmean(proxies.values()) if proxies else None
-    if proxy is not None and screen is not None and proxy > screen:
-        sampled = {t.name: {"proxy": proxies[t.name], "trace_sha256": t.sha256} for t in traces if t.name in proxies}
-        return Evaluation(None, sampled, proxy, screened=True)
+    if proxy is not None and screen is not None:
+        # Above the bar it is screened as before, whatever it is a clone of (and so breeds no more
+        # than it did). A clone only when every trace was sampled: a short one could tell them apart.
+        clone = screen.clone_of(proxy) if proxy <= screen.bar and len(proxies) == len(traces) else None
+        if proxy > screen.bar or clone is not None:
+            sampled = {t.name: {"proxy": proxies[t.name], "trace_sha256": t.sha256} for t in traces if t.name in proxies}
+            return Evaluation(None, sampled, proxy, screened=True, clone_of=clone)
     per: dict[str, dict] = {}
     for trace in traces:
         cap = resolve_capacity(size, trace, ignore)

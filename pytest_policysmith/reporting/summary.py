@@ -53,8 +53,9 @@ def summary_dict(o: SearchOutcome) -> dict:
 
 
 def cascade_block(candidates: list[dict], settings: dict | None = None) -> dict | None:
-    """How the cascade went: candidates screened on the sample, scored in full, and how well the
-    sample's score ranks candidates (Spearman, over those that have both), overall and in the top 10%."""
+    """How the cascade went: candidates screened on the sample (as clones of one scored in full, or
+    above the bar), scored in full, and how well the sample's score ranks candidates (Spearman, over
+    those that have both), overall and in the top 10%."""
     pairs = []
     for c in candidates:
         proxy = mean_proxy(c["metrics"])
@@ -65,7 +66,8 @@ def cascade_block(candidates: list[dict], settings: dict | None = None) -> dict 
         return None
     pairs.sort(key=lambda p: p[1])
     top = pairs[:max(3, len(pairs) // 10)]
-    return {**(settings or {}), "screened": screened, "scored_in_full": len(pairs),
+    clones = sum(c["status"] == Status.SCREENED and bool(c.get("clone_of")) for c in candidates)
+    return {**(settings or {}), "screened": screened, "screened_as_clones": clones, "scored_in_full": len(pairs),
             "spearman": spearman(pairs), "spearman_top10pct": spearman(top)}
 
 

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 def summary_lines(o: SearchOutcome, verbosity: int = 0) -> list[str]:
-    lines = [f"policysmith run {o.run_id}: {o.evaluated} evaluated, " + (f"{o.screened} screened, " if o.screened else "")
+    screened = f"{o.screened} screened" + (f" ({o.clones} as clones)" if o.clones else "") + ", "
+    lines = [f"policysmith run {o.run_id}: {o.evaluated} evaluated, " + (screened if o.screened else "")
              + f"{o.failed} rejected, {o.wall_seconds:.1f} s"]
     if o.stop:
         lines.append(f"stopped early: {o.stop.reason}")

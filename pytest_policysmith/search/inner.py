@@ -21,6 +21,7 @@ import pytest
 from ..checking.candidate import Candidate, make_candidate
 from ..checking.feedback import feedback_from_report, trim
 from ..context import Context
+from ..domain import Screen
 from ..errors import EvaluationError
 from ..outcomes import Status
 from ..storage.archive import Archive
@@ -99,8 +100,8 @@ class SlotSource:
         done = {r.round for r in self.archive.rounds(self.spec.run_id)}
         return all(r in done for r, *_ in self.spec.rounds)
 
-    def screen(self, slot: str) -> float | None:
-        """The cascade bar of the slot's round (set when the round was made)."""
+    def screen(self, slot: str) -> Screen | None:
+        """The cheap first stage of the slot's round (set when the round was made)."""
         return self.archive.screen(self.spec.run_id, parse_slot(slot)[0])
 
     def _load(self, slot: str, ctx: Context) -> Candidate | Unready:
@@ -253,14 +254,21 @@ class Recorder:
             ev = json.loads(props[EVAL])
             if ev.get("screened"):
                 self.archive.record_evaluation(self.run_id, cid, Status.SCREENED, None, ev["per_trace"],
-                                               f"screened: its score on the sampled trace, {ev['proxy']:.6f}, is above "
-                                               "this round's bar", 0.0, ev["seconds"])
+                                               _screened_why(ev), 0.0, ev["seconds"], clone_of=ev.get("clone_of"))
             else:
                 self.archive.record_evaluation(self.run_id, cid, Status.EVALUATED, ev["score"], ev["per_trace"], None,
                                                0.0, ev["seconds"])
         elif report.failed:
             self.archive.record_evaluation(self.run_id, cid, Status.ERROR, None, None,
                                            feedback_from_report(report), 0.0, report.duration)
+
+
+def _screened_why(ev: dict) -> str:
+    """Why the cascade did not score a candidate in full (the archive's feedback for it)."""
+    if ev.get("clone_of"):
+        return (f"screened: its score on the sampled trace, {ev['proxy']!r}, is exactly that of {ev['clone_of']}, "
+                "already scored in full, so it is most likely a clone of it")
+    return f"screened: its score on the sampled trace, {ev['proxy']:.6f}, is above this round's bar"
 
 
 def gateway_errors() -> tuple[type[BaseException], ...]:

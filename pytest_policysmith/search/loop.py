@@ -77,6 +77,11 @@ class SearchOutcome:
         """Candidates that passed the checker but were not scored in full (the cascade)."""
         return self.passed - self.evaluated
 
+    @property
+    def clones(self) -> int:
+        """Of the screened, those screened as clones of a candidate scored in full (domain.Screen)."""
+        return sum(bool(c.get("clone_of")) for c in self.candidates)
+
 
 def run_settings(ctx: Context, template: Template, opts: SearchOptions, workloads: dict[str, dict]) -> dict:
     """Everything a run decides, so that a result can be reproduced."""
@@ -227,7 +232,7 @@ def _candidate_record(archive: Archive, run_id: str, row: CandidateRow) -> dict:
     checks = {rule: outcome for rule, outcome, _, _ in archive.checks(run_id, row.id)}
     return {"id": row.id, "round": row.round, "attempt": row.attempt, "origin": row.origin, "status": row.status,
             "parents": list(row.parents),
-            "checks": checks, "score": row.score, "metrics": row.metrics,
+            "checks": checks, "score": row.score, "metrics": row.metrics, "clone_of": row.clone_of,
             "feedback": (row.feedback or "")[:500] or None}
 
 

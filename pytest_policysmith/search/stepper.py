@@ -18,7 +18,7 @@ from ..generators import make_generator
 from ..generators.base import Failure, Parent, Proposal, mark_repeats
 from ..generators.expr import normalized_hash
 from ..generators.simplify import POOL, Simplifier, tiebreak_of
-from ..domain import mean_proxy
+from ..domain import Screen, mean_proxy
 from ..outcomes import PASSED, REJECTED, Status, Stop, StopKind
 from ..storage.archive import Archive, CandidateRow, NewCandidate, RoundRow
 from ..templates import Template
@@ -159,12 +159,16 @@ class Stepper:
         self.simplifier.caps = caps
         return True
 
-    def _screen(self, round_no: int) -> float | None:
-        """The round's cascade bar (see :func:`screen_bar`), set when the round is made, from settled
-        rounds only, so it is the same however the work is spread over workers."""
+    def _screen(self, round_no: int) -> Screen | None:
+        """The round's cheap first stage (see :func:`screen_bar` and ``domain.Screen``), set when the
+        round is made, from settled rounds only, so it is the same however the work is spread over
+        workers. Simplification, which needs exact scores for whatever may pass, screens no clones."""
         simplify = round_no > self.spec.search_rounds
-        top = self.archive.top(self.run_id, 1 if simplify else SCREEN_TOP) if round_no > 0 else []
-        return screen_bar([mean_proxy(r.metrics) for r in top], simplify)
+        top = self.archive.top(self.run_id, 1 if simplify else SCREEN_TOP, clones=not simplify) if round_no > 0 else []
+        bar = screen_bar([mean_proxy(r.metrics) for r in top], simplify)
+        if bar is None:
+            return None
+        return Screen(bar, {} if simplify or round_no == 0 else self.archive.scored_proxies(self.run_id))
 
     def _stop(self) -> None:
         run = self.archive.run(self.run_id) or {}
@@ -178,7 +182,8 @@ class Stepper:
         else:
             simplify = round_no > self.spec.search_rounds
             pool = POOL if simplify else max(self.spec.parents, getattr(self.generator, "pool", 0))
-            parents = [parent_of(r) for r in self.archive.top(self.run_id, pool)]
+            # a search breeds from clones too (their original's score); simplification from scores measured in full
+            parents = [parent_of(r) for r in self.archive.top(self.run_id, pool, clones=not simplify)]
             if simplify:
                 proposals = self.simplifier.propose(parents, self.spec.candidates,
                                                     self.archive.hashes(self.run_id, self.spec.search_rounds + 1),

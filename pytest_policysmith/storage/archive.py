@@ -11,10 +11,11 @@ import os
 import sqlite3
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..domain import Screen, mean_proxy
 from ..errors import ArchiveWriteError, UsageError
 from ..outcomes import Status, Stop, StopKind
 
@@ -31,7 +32,7 @@ CREATE TABLE IF NOT EXISTS candidates (
     hash TEXT NOT NULL, source TEXT NOT NULL, parents TEXT NOT NULL, origin TEXT NOT NULL,
     generator TEXT NOT NULL, status TEXT NOT NULL, feedback TEXT, score REAL, metrics TEXT,
     check_seconds REAL DEFAULT 0, eval_seconds REAL DEFAULT 0, created REAL NOT NULL,
-    attempt INTEGER NOT NULL DEFAULT 0, meta TEXT,
+    attempt INTEGER NOT NULL DEFAULT 0, meta TEXT, clone_of TEXT,
     PRIMARY KEY (run_id, id)
 );
 CREATE INDEX IF NOT EXISTS cand_round ON candidates(run_id, round);
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS checks (
 );
 CREATE TABLE IF NOT EXISTS generated (
     run_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL, count INTEGER NOT NULL,
-    at REAL NOT NULL, screen REAL, PRIMARY KEY (run_id, round, attempt)
+    at REAL NOT NULL, screen REAL, clones TEXT, PRIMARY KEY (run_id, round, attempt)
 );
 CREATE TABLE IF NOT EXISTS llm_requests (
     run_id TEXT NOT NULL, slot TEXT NOT NULL, purpose TEXT NOT NULL, model TEXT, prompt_tokens INTEGER,
@@ -77,6 +78,7 @@ class CandidateRow:
     eval_seconds: float
     attempt: int = 0  # 0 = first try, k = k-th repair of the candidate in the same slot
     meta: dict[str, Any] = field(default_factory=dict)  # e.g. the LLM conversation
+    clone_of: str | None = None  # screened as a clone of this candidate (see domain.Screen)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,9 @@ class Archive:
         """Add columns that archives written by earlier versions lack."""
         for table, col, decl in (("runs", "stop_reason", "TEXT"), ("runs", "stop_kind", "TEXT"), ("runs", "caps", "TEXT"),
                                  ("candidates", "attempt", "INTEGER NOT NULL DEFAULT 0"),
-                                 ("candidates", "meta", "TEXT"), ("generated", "screen", "REAL"),
+                                 ("candidates", "meta", "TEXT"), ("candidates", "clone_of", "TEXT"),
+                                 ("generated", "screen", "REAL"),
+                                 ("generated", "clones", "TEXT"),
                                  ("llm_requests", "attempts", "INTEGER NOT NULL DEFAULT 1"),
                                  ("llm_requests", "timeouts", "INTEGER NOT NULL DEFAULT 0")):
             cols = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
@@ -225,7 +229,7 @@ class Archive:
 
     # -- candidates ---------------------------------------------------------------------
     def add_round(self, run_id: str, round_no: int, rows: list[NewCandidate], attempt: int = 0,
-                  screen: float | None = None) -> None:
+                  screen: Screen | None = None) -> None:
         """Store a round's candidates (or one repair level) and mark it generated, in one transaction.
 
         Workers wait for the mark, so they never see half a round; a run killed while
@@ -243,8 +247,10 @@ class Archive:
                 " status, feedback, created, attempt, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(run_id, c.id, round_no, c.idx, c.hash, c.source, json.dumps(c.parents), c.origin, c.generator,
                   c.status, c.feedback, now, attempt, json.dumps(c.meta) if c.meta else None) for c in rows])
-            self.db.execute("INSERT INTO generated (run_id, round, attempt, count, at, screen) VALUES (?,?,?,?,?,?)",
-                            (run_id, round_no, attempt, len(rows), now, screen))
+            self.db.execute("INSERT INTO generated (run_id, round, attempt, count, at, screen, clones)"
+                            " VALUES (?,?,?,?,?,?,?)",
+                            (run_id, round_no, attempt, len(rows), now, screen and screen.bar,
+                             json.dumps(list(screen.scored.items())) if screen and screen.scored else None))
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
             if self.db.in_transaction:
@@ -257,11 +263,23 @@ class Archive:
                               (run_id, round_no, attempt)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def screen(self, run_id: str, round_no: int) -> float | None:
-        """The round's cascade bar (see cache/evaluator.py): inf computes the cheap score only, None skips it."""
-        row = self.db.execute("SELECT screen FROM generated WHERE run_id=? AND round=? AND attempt=0",
+    def screen(self, run_id: str, round_no: int) -> Screen | None:
+        """The round's cheap first stage (see domain.Screen); None: it has none."""
+        row = self.db.execute("SELECT screen, clones FROM generated WHERE run_id=? AND round=? AND attempt=0",
                               (run_id, round_no)).fetchone()
-        return row[0] if row else None
+        if row is None or row[0] is None:
+            return None
+        return Screen(row[0], {proxy: cid for proxy, cid in json.loads(row[1])} if row[1] else {})
+
+    def scored_proxies(self, run_id: str) -> dict[float, str]:
+        """Cheap score -> the first candidate scored in full with it (a clone's original)."""
+        out: dict[float, str] = {}
+        for r in self.db.execute("SELECT id, metrics FROM candidates WHERE run_id=? AND status='evaluated'"
+                                 " AND score IS NOT NULL ORDER BY round, attempt, idx", (run_id,)):
+            proxy = mean_proxy(json.loads(r[1]) if r[1] else None)
+            if proxy is not None:
+                out.setdefault(proxy, r[0])
+        return out
 
     def candidate_at(self, run_id: str, round_no: int, idx: int, attempt: int = 0) -> CandidateRow | None:
         row = self.db.execute("SELECT * FROM candidates WHERE run_id=? AND round=? AND idx=? AND attempt=?",
@@ -295,11 +313,12 @@ class Archive:
         self._tx("INSERT OR REPLACE INTO checks VALUES (?,?,?,?,?,?)", (run_id, cid, rule, outcome, feedback, seconds))
 
     def record_evaluation(self, run_id: str, cid: str, status: str, score: float | None,
-                          metrics: dict | None, feedback: str | None, check_seconds: float, eval_seconds: float) -> None:
-        self._tx("UPDATE candidates SET status=?, score=?, metrics=?, feedback=?, check_seconds=?, eval_seconds=?"
-                 " WHERE run_id=? AND id=?",
+                          metrics: dict | None, feedback: str | None, check_seconds: float, eval_seconds: float,
+                          clone_of: str | None = None) -> None:
+        self._tx("UPDATE candidates SET status=?, score=?, metrics=?, feedback=?, check_seconds=?, eval_seconds=?,"
+                 " clone_of=? WHERE run_id=? AND id=?",
                  (status, score, json.dumps(metrics) if metrics is not None else None, feedback,
-                  check_seconds, eval_seconds, run_id, cid))
+                  check_seconds, eval_seconds, clone_of, run_id, cid))
 
     def record_crash(self, run_id: str, worker: str | None, reason: str) -> None:
         """A worker died; which candidate it was running, if any, is told apart later (blame_crash)."""
@@ -341,16 +360,28 @@ class Archive:
                                    (run_id, rescreen_before))
         return {r[0] for r in rows}
 
-    def top(self, run_id: str, n: int) -> list[CandidateRow]:
-        rows = self.db.execute("SELECT * FROM candidates WHERE run_id=? AND status='evaluated' AND score IS NOT NULL"
-                               " ORDER BY score ASC, round ASC, idx ASC LIMIT ?", (run_id, n))
-        return [self._row(r) for r in rows]
+    def top(self, run_id: str, n: int, clones: bool = False) -> list[CandidateRow]:
+        """The ``n`` best scored in full, best first. With ``clones``, a breeding pool: candidates screened
+        as clones (domain.Screen) stand in it too, with their original's score (estimated, not measured:
+        their status stays ``screened``), so a lineage may drift through forms that score the same, as it
+        did when every clone was scored in full."""
+        rows = [self._row(r) for r in self.db.execute(
+            "SELECT * FROM candidates WHERE run_id=? AND status='evaluated' AND score IS NOT NULL"
+            " ORDER BY score ASC, round ASC, idx ASC" + ("" if clones else " LIMIT ?"),
+            (run_id,) if clones else (run_id, n))]
+        if not clones:
+            return rows
+        scores = {r.id: r.score for r in rows}
+        rows += [replace(c, score=scores[c.clone_of]) for c in map(self._row, self.db.execute(
+            "SELECT * FROM candidates WHERE run_id=? AND status='screened' AND clone_of IS NOT NULL", (run_id,)))
+            if c.clone_of in scores]
+        return sorted(rows, key=lambda r: (r.score, r.round, r.idx))[:n]
 
     @staticmethod
     def _row(r: tuple) -> CandidateRow:
         return CandidateRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8], r[9], r[10],
                             r[11], json.loads(r[12]) if r[12] else None, r[13] or 0.0, r[14] or 0.0,
-                            r[16] or 0, json.loads(r[17]) if r[17] else {})
+                            r[16] or 0, json.loads(r[17]) if r[17] else {}, r[18])
 
     # -- rounds -----------------------------------------------------------------------------
     def finish_round(self, run_id: str, row: RoundRow) -> None:

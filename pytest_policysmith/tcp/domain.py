@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterable
 
-from ..domain import Baselines, Domain, Evaluation
+from ..domain import Baselines, Domain, Evaluation, Screen
 from ..errors import UsageError, did_you_mean
 from .candidate import TcpCandidate
 
@@ -57,7 +57,7 @@ class TcpDomain(Domain):
         return build(template, source)[0]
 
     def evaluate(self, ctx, template, source: str, name: str, dirs: Iterable[Path],
-                 screen: float | None = None) -> Evaluation:
+                 screen: Screen | None = None) -> Evaluation:
         from .evaluator import evaluate
 
         return evaluate(source, template, ctx, name)
