@@ -367,14 +367,18 @@ class Archive:
         did when every clone was scored in full."""
         rows = [self._row(r) for r in self.db.execute(
             "SELECT * FROM candidates WHERE run_id=? AND status='evaluated' AND score IS NOT NULL"
-            " ORDER BY score ASC, round ASC, idx ASC" + ("" if clones else " LIMIT ?"),
-            (run_id,) if clones else (run_id, n))]
+            " ORDER BY score ASC, round ASC, idx ASC LIMIT ?", (run_id, n))]
         if not clones:
             return rows
+        # A clone sorts right after its original (same score, later round), so only clones of these n can
+        # be among the best n.
         scores = {r.id: r.score for r in rows}
-        rows += [replace(c, score=scores[c.clone_of]) for c in map(self._row, self.db.execute(
-            "SELECT * FROM candidates WHERE run_id=? AND status='screened' AND clone_of IS NOT NULL", (run_id,)))
-            if c.clone_of in scores]
+        marks = ",".join("?" * len(scores))
+        for c in map(self._row, self.db.execute(
+                f"SELECT * FROM candidates WHERE run_id=? AND status='screened' AND clone_of IN ({marks})",
+                (run_id, *scores))):
+            if c.clone_of is not None:
+                rows.append(replace(c, score=scores[c.clone_of]))
         return sorted(rows, key=lambda r: (r.score, r.round, r.idx))[:n]
 
     @staticmethod
