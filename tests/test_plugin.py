@@ -457,3 +457,30 @@ def test_a_context_adds_and_overrides_shared_rules(pytester, small_trace):
     lru = next(c for c in s["candidates"] if c["origin"] == "seed:lru")
     assert lru["status"] == "failed" and "overridden" in lru["feedback"]
     assert list(lru["checks"]).count("test_caches_something_useful") == 1
+
+
+def test_a_search_on_a_long_trace_screens_clones_and_breeds_from_them(pytester, tmp_path_factory):
+    """From the outside: on a trace long enough for the cascade, a search round screens candidates whose
+    sample score is exactly that of one scored in full, records which, and counts them in the summary;
+    simplification screens none, and the winner is a candidate scored in full."""
+    from pytest_policysmith.cache.evaluator import CASCADE
+    from pytest_policysmith.cache.traces import synthetic_trace
+    from pytest_policysmith.domain import mean_proxy
+
+    trace = synthetic_trace(tmp_path_factory.mktemp("long") / "long.oracleGeneral.bin.zst",
+                            CASCADE["min_requests"], 20_000, seed=3)
+    ctx = make_context(pytester, trace, search={"rounds": 4, "candidates": 12, "parents": 2})
+    res = synth(pytester, ctx, "--synth-json", "s.json", "--synth-seed", "0", "--synth-report", "none")
+    assert res.ret == 0, res.stdout.str() + res.stderr.str()
+    out = json.loads((pytester.path / "s.json").read_text())
+    res.stdout.fnmatch_lines([f"*{out['cascade']['screened']} screened ({out['cascade']['screened_as_clones']} as clones)*"])
+    db = sqlite3.connect(pytester.path / "a.sqlite")
+    rows = {r[0]: r[1:] for r in db.execute("SELECT id, round, status, score, metrics, clone_of FROM candidates")}
+    clones = {cid: r for cid, r in rows.items() if r[4]}
+    assert clones and out["cascade"]["screened_as_clones"] == len(clones)
+    for rnd, status, score, metrics, original in clones.values():
+        assert status == "screened" and score is None and 1 <= rnd <= 4  # search rounds only
+        o_round, o_status, o_score, o_metrics, _ = rows[original]
+        assert o_status == "evaluated" and o_round < rnd  # scored in full in a settled round
+        assert mean_proxy(json.loads(metrics)) == mean_proxy(json.loads(o_metrics))
+    assert rows[out["best"]["id"]][1] == "evaluated"
