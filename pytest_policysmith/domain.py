@@ -48,8 +48,11 @@ class Screen:
     bar: float  # inf: every candidate is scored in full (the cheap score is only recorded)
     scored: Mapping[float, str] = field(default_factory=dict)  # cheap score -> the first candidate scored in full
 
-    def clone_of(self, proxy: float) -> str | None:
-        return self.scored.get(proxy)
+    def clone_of(self, proxy: float, every_workload: bool) -> str | None:
+        """The candidate scored in full that one with this cheap score is a clone of, if any. Above the
+        bar none: it is screened as before, and breeds no more than it did. Only when the cheap stage
+        covered ``every_workload``: one it skipped could tell the two apart."""
+        return self.scored.get(proxy) if every_workload and proxy <= self.bar else None
 
 
 def mean_proxy(metrics: dict | None) -> float | None:

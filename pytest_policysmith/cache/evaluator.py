@@ -39,9 +39,7 @@ def evaluate(source: str, template, ctx: Context, traces: list[Trace], name: str
                 proxies[trace.name] = getattr(res, ctx.objective)
     proxy = statistics.fmean(proxies.values()) if proxies else None
     if proxy is not None and screen is not None:
-        # Above the bar it is screened as before, whatever it is a clone of (and so breeds no more
-        # than it did). A clone only when every trace was sampled: a short one could tell them apart.
-        clone = screen.clone_of(proxy) if proxy <= screen.bar and len(proxies) == len(traces) else None
+        clone = screen.clone_of(proxy, every_workload=len(proxies) == len(traces))
         if proxy > screen.bar or clone is not None:
             sampled = {t.name: {"proxy": proxies[t.name], "trace_sha256": t.sha256} for t in traces if t.name in proxies}
             return Evaluation(None, sampled, proxy, screened=True, clone_of=clone)
