@@ -1,6 +1,7 @@
 """One default search per trace of a trace store, and the paper-style table of the winners.
 
     python benchmarks/per_trace.py [--traces ../shared/traces] [--only lirs/ps,arc/P6] [-n 2] [--out DIR]
+                                   [--features-add EXPR ...]
 
 A throwaway per-trace context (every trace, or the ``--only`` ones; 10% of the objects, sizes
 ignored, the cache_priority template, the shipped CHECKER rules, the search budget of
@@ -10,6 +11,10 @@ The suite's summary gives the table: per trace the winner, the best of the paper
 baselines, the best of all, Belady, ``gap_closed`` (the share of the best baseline's distance to
 Belady that the winner removes) and the winner's win rate on the other traces. The archive is
 kept in DIR, so a stopped benchmark resumes where it was (``--synth-resume latest``).
+
+``--features-add EXPR`` (repeatable) measures a building block before it joins the default search:
+the searches then use a copy of templates/cache_priority, written into DIR, whose ``[evolve]``
+features end with those expressions (``ps_div(obj.irr, cache.capacity)``, say).
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import runpy
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,13 +44,15 @@ def main() -> None:
     ap.add_argument("--only", default=None, help="comma-separated dataset/name subset (patterns allowed)")
     ap.add_argument("-n", type=int, default=2, help="xdist workers (default 2)")
     ap.add_argument("--out", default=str(ROOT / ".policysmith" / "per_trace"))
+    ap.add_argument("--features-add", action="append", default=[], metavar="EXPR",
+                    help="an [evolve] feature to add, in a copy of the template (repeatable)")
     ap.add_argument("extra", nargs="*", help="more pytest arguments, after --")
     args = ap.parse_args()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     search = runpy.run_path(str(SUITE))["policysmith_context"]["search"]
     ctx = cache_context(out / "per_trace_ctx", args.only.split(",") if args.only else ["*/*"], per_trace=True,
-                        search=search)
+                        search=search, **({"template": str(variant(out, args.features_add))} if args.features_add else {}))
     archive = out / "a.sqlite"
     argv = [sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive", str(archive),
             "--synth-json", str(out / "summary.json"), "--synth-report", str(out / "report"),
@@ -55,6 +65,19 @@ def main() -> None:
     text = "\n".join(markdown_table(json.loads((out / "summary.json").read_text())))
     (out / "per_trace.md").write_text(text + "\n")
     print(text)
+
+
+def variant(out: Path, features: list[str]) -> Path:
+    """A copy of templates/cache_priority in ``out`` whose [evolve] features end with ``features``."""
+    dest = out / "template" / "cache_priority"
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(ROOT / "templates" / "cache_priority", dest)
+    manifest = dest / "template.toml"
+    text = manifest.read_text()
+    current = tomllib.loads(text)["evolve"]["features"]
+    listed = "features = [" + ", ".join(json.dumps(f) for f in current + features) + "]"
+    manifest.write_text(re.sub(r"^features = \[.*?\]", lambda _: listed, text, count=1, flags=re.S | re.M))
+    return dest
 
 
 if __name__ == "__main__":

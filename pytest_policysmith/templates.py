@@ -27,6 +27,7 @@ FEATURE_PATTERNS = {
     "pct": re.compile(r"\bcache\s*\.\s*(count|age|size)_p\d+"),
     "ghost": re.compile(r"\bghost\s*\."),
     "sketch": re.compile(r"\bobj\s*\.\s*freq\b"),
+    "irr": re.compile(r"\bobj\s*\.\s*irr\b"),
 }
 
 

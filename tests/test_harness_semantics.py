@@ -23,6 +23,7 @@ def reference(ids, sizes, cap, prio, ignore_size):
     used = ghost_used = seq = misses = 0
     for now, (o, s) in enumerate(zip(ids, sizes)):
         sz = 1 if ignore_size else int(s)
+        irr = float(sum(o2 != o and t > last[o] for o2, t in last.items())) if o in last else -1.0
         g = (0.0, 0.0, 0.0)
         if o in cached:
             count[o] += 1
@@ -46,7 +47,8 @@ def reference(ids, sizes, cap, prio, ignore_size):
                 g = (1.0, float(gc), float(now - gt))
             count[o], insert[o], osize[o] = 1, now, sz
             used += sz
-        p = prio(now, count[o], osize[o], insert[o], last.get(o, -1), cap, used, len(cached) + (o not in cached), g)
+        p = prio(now, count[o], osize[o], insert[o], last.get(o, -1), cap, used, len(cached) + (o not in cached), g,
+                 irr)
         seq += 1
         cached[o] = (p, seq)
         last[o] = now
@@ -55,18 +57,21 @@ def reference(ids, sizes, cap, prio, ignore_size):
 
 CASES = {
     "lfu_then_recency": ("return obj.count * 1000.0 + now * 0.001;",
-                         lambda now, c, s, ins, prev, cap, used, n, g: c * 1000.0 + now * 0.001),
+                         lambda now, c, s, ins, prev, cap, used, n, g, irr: c * 1000.0 + now * 0.001),
     "ties_by_seq": ("return obj.count > 2.0 ? 1.0 : 0.0;",
-                    lambda now, c, s, ins, prev, cap, used, n, g: 1.0 if c > 2.0 else 0.0),
+                    lambda now, c, s, ins, prev, cap, used, n, g, irr: 1.0 if c > 2.0 else 0.0),
     "reuse_distance": ("return now - 0.5 * (now - obj.prev_access);",
-                       lambda now, c, s, ins, prev, cap, used, n, g: now - 0.5 * (now - prev)),
+                       lambda now, c, s, ins, prev, cap, used, n, g, irr: now - 0.5 * (now - prev)),
     "ghost_boost": ("return now + ghost.hit * 40.0 + ghost.count * 3.0 - ghost.age * 0.01;",
-                    lambda now, c, s, ins, prev, cap, used, n, g: now + g[0] * 40.0 + g[1] * 3.0 - g[2] * 0.01),
+                    lambda now, c, s, ins, prev, cap, used, n, g, irr: now + g[0] * 40.0 + g[1] * 3.0 - g[2] * 0.01),
     # Entries move between the run list (p = now, sorting last) and the heap, both ways.
     "run_and_heap": ("return obj.count > 3.0 && obj.count < 6.0 ? now * 0.5 : now;",
-                     lambda now, c, s, ins, prev, cap, used, n, g: now * 0.5 if 3.0 < c < 6.0 else now),
+                     lambda now, c, s, ins, prev, cap, used, n, g, irr: now * 0.5 if 3.0 < c < 6.0 else now),
+    # LIRS's inter-reference recency: distinct others since the previous request.
+    "irr_lirs_like": ("return obj.irr < 0.0 ? now - 50.0 : now - 2.0 * obj.irr;",
+                      lambda now, c, s, ins, prev, cap, used, n, g, irr: now - 50.0 if irr < 0 else now - 2.0 * irr),
     "size_aware": ("return ps_div(now, obj.size) + obj.insert_time;",
-                   lambda now, c, s, ins, prev, cap, used, n, g: (now / s if s else now) + ins),
+                   lambda now, c, s, ins, prev, cap, used, n, g, irr: (now / s if s else now) + ins),
 }
 
 
@@ -107,6 +112,19 @@ def test_renumbering_the_tie_break_changes_nothing(tmp_path, template, body):
     assert a.misses > 0
 
 
+def test_irr_is_lrus_hit_condition(tmp_path, template):
+    """LRU hits exactly when fewer than `capacity` distinct others came since the previous request:
+    a body that is not finite on every other request counts, whatever it evicts, LRU's misses."""
+    rng = np.random.default_rng(5)
+    ids = (rng.zipf(1.2, size=30000) % 3000).astype(np.uint64)
+    trace = open_trace(str(write_trace(tmp_path / "i.oracleGeneral.bin", ids, np.full(len(ids), 1, np.uint32))))
+    lru = simulate(build(template, "return now;"), trace, 300, True)
+    flag = simulate(build(template, "return obj.irr >= 0.0 && obj.irr < cache.capacity ? now : log(-1.0);"),
+                    trace, 300, True)
+    assert 0 < lru.misses < len(ids)
+    assert flag.nonfinite_priorities == lru.misses
+
+
 def test_object_larger_than_cache_is_a_miss_and_not_inserted(tmp_path, template):
     ids = np.array([1, 2, 1, 2, 1], dtype=np.uint64)
     sizes = np.array([10, 1000, 10, 1000, 10], dtype=np.uint32)
@@ -119,9 +137,10 @@ def test_object_larger_than_cache_is_a_miss_and_not_inserted(tmp_path, template)
 
 def test_features_compile_only_when_read(template):
     plain = template.render_harness(template.needs("return now;"))
-    rich = template.render_harness(template.needs("return now + obj.freq + ghost.hit + cache.age_p50;"))
+    rich = template.render_harness(template.needs("return now + obj.freq + ghost.hit + cache.age_p50 + obj.irr;"))
     assert "#define PS_NEED_SKETCH 0" in plain and "#define PS_NEED_SKETCH 1" in rich
     assert "#define PS_NEED_PCT 1" in rich and "#define PS_NEED_GHOST 1" in rich
+    assert "#define PS_NEED_IRR 0" in plain and "#define PS_NEED_IRR 1" in rich
 
 
 def test_percentiles_and_sketch_are_sane(tmp_path, template):
