@@ -83,17 +83,41 @@ def test_an_accept_cut_between_its_two_writes_leaves_no_policy_without_its_recor
     assert [(p.name, p.meta) for p in load_policies(tmp_path)] == [("ctx_r1", {"score": 0.5})]
 
 
-def test_a_better_stored_winner_counts_only_on_the_same_trace_template_and_context(tmp_path):
+def test_a_better_stored_winner_counts_only_on_the_same_trace_and_context(tmp_path):
     from pytest_policysmith.storage.policies import accept, better_stored
 
     meta = {"workload": "ds/a", "score": 0.40, "objective": "object_miss_ratio", "template_sha256": "t1",
             "traces": {"ds/a": {"sha256": "x"}}, "context": {"cache_size": 0.1, "search": {"rounds": 20}}}
     accept(tmp_path, "suite_a_r1", "return now;", meta)
     new = {**meta, "score": 0.45, "context": {"cache_size": 0.1, "search": {"rounds": 120}}}
-    assert better_stored(tmp_path, "ds/a", new).name == "suite_a_r1"  # a longer search is no excuse
+    kept, score = better_stored(tmp_path, "ds/a", new)
+    assert (kept.name, score) == ("suite_a_r1", 0.40)  # a longer search is no excuse
     assert better_stored(tmp_path, "ds/a", {**new, "score": 0.40}) is None  # a tie: the new run's
     assert better_stored(tmp_path, "ds/b", new) is None
-    for changed in ({"template_sha256": "t2"}, {"traces": {"ds/a": {"sha256": "y"}}},
-                    {"context": {"cache_size": 0.2, "search": {"rounds": 20}}}):
+    for changed in ({"traces": {"ds/a": {"sha256": "y"}}}, {"context": {"cache_size": 0.2, "search": {"rounds": 20}}}):
         assert better_stored(tmp_path, "ds/a", {**new, **changed}) is None  # not comparable: replaced
     assert better_stored(tmp_path / "none", "ds/a", new) is None
+
+
+def test_a_winner_stored_under_another_template_is_compared_on_its_score_now(tmp_path):
+    """A template that changed since (an input added, say) may score the same source differently, so
+    the recorded score does not count; the policy is scored again, or, if it cannot be, replaced."""
+    from pytest_policysmith.storage.policies import accept, better_stored
+
+    meta = {"workload": "ds/a", "score": 0.40, "objective": "object_miss_ratio", "template_sha256": "t1",
+            "traces": {"ds/a": {"sha256": "x"}}, "context": {"cache_size": 0.1}}
+    accept(tmp_path, "suite_a_r1", "return now;", meta)
+    new = {**meta, "score": 0.45, "template_sha256": "t2"}
+    asked = []
+
+    def now_scores(value):
+        return lambda old: asked.append(old.name) or value
+
+    assert better_stored(tmp_path, "ds/a", new) is None  # nothing to score it with: replaced
+    assert better_stored(tmp_path, "ds/a", new, now_scores(0.50)) is None  # worse now than recorded
+    assert better_stored(tmp_path, "ds/a", new, now_scores(None)) is None  # no longer compiles or runs
+    kept, score = better_stored(tmp_path, "ds/a", new, now_scores(0.42))
+    assert (kept.name, score) == ("suite_a_r1", 0.42)
+    assert asked == ["suite_a_r1"] * 3
+    assert better_stored(tmp_path, "ds/a", {**new, "template_sha256": "t1"}, now_scores(0.99))[1] == 0.40
+    assert len(asked) == 3  # under the same template the recorded score counts, unmeasured

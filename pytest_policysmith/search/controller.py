@@ -14,7 +14,7 @@ from ..generators import generator_options, make_generator
 from ..paths import CACHE_ENV
 from ..reporting.summary import summary_dict, write_json
 from ..session import PolicysmithSession
-from ..storage.policies import accept, better_stored, policy_name
+from ..storage.policies import StoredPolicy, accept, better_stored, policy_name
 from ..templates import Template
 from .loop import SearchError, SearchOptions, SearchOutcome, synthesize
 
@@ -151,10 +151,12 @@ def _write_outputs(config: pytest.Config, p: Prepared, outcome: SearchOutcome, s
         accept_winner(p.context, outcome, say)
 
 
-def accept_winner(ctx: Context, outcome: SearchOutcome, say: Callable[[str], None], **extra: object) -> None:
+def accept_winner(ctx: Context, outcome: SearchOutcome, say: Callable[[str], None],
+                  rescore: Callable[[StoredPolicy], float | None] | None = None, **extra: object) -> None:
     """--synth-accept: store the winner in the context's ``policies/`` with everything the run decided
     (``extra``: e.g. the one workload a per-workload search was for). A per-workload winner replaces
-    the one stored for its workload, unless that one scored better on the same trace."""
+    the one stored for its workload, unless that one scores better on the same trace (``rescore``: its
+    score now, where it was recorded under another template; see ``better_stored``)."""
     if outcome.winner is None:
         raise UsageError(f"--synth-accept: no candidate of {ctx.name} passed the checker, nothing to accept")
     w = outcome.winner
@@ -163,8 +165,9 @@ def accept_winner(ctx: Context, outcome: SearchOutcome, say: Callable[[str], Non
         "metrics": w.metrics, "origin": w.origin, "parents": list(w.parents), **outcome.settings, **extra,
     }
     workload = extra.get("workload")
-    if isinstance(workload, str) and (kept := better_stored(ctx.policies_dir, workload, meta)) is not None:
-        say(f"policysmith: kept {kept.path.name} for {workload} ({kept.meta['score']:.6f}): this run's winner "
+    if isinstance(workload, str) and (kept := better_stored(ctx.policies_dir, workload, meta, rescore)) is not None:
+        old, score = kept
+        say(f"policysmith: kept {old.path.name} for {workload} ({score:.6f}): this run's winner "
             f"{w.id} scores {w.score:.6f} on the same trace; delete the stored one to store it")
         return
     path = accept(ctx.policies_dir, policy_name(ctx.name, w.id.split('-')[0], w.hash[:6]), w.source, meta,

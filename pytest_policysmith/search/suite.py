@@ -17,11 +17,12 @@ from typing import Callable
 import pytest
 
 from ..context import Context
-from ..errors import UsageError
+from ..errors import CompileError, EvaluationError, UsageError
 from ..outcomes import Stop
 from ..reporting.suite import entry, progress_line, suite_summary, transfer_block
 from ..reporting.summary import summary_dict, write_json
 from ..storage.archive import Archive, CandidateRow
+from ..storage.policies import StoredPolicy
 from ..templates import Template
 from .loop import SearchOptions, SearchOutcome, run_dir, synthesize
 
@@ -68,11 +69,22 @@ def run_suite(ctx: Context, template: Template, opts: SearchOptions, workloads: 
         rows.append(entry(summary_dict(outcome), workload, ctx.objective))
         say(progress_line(i, len(workloads), rows[-1], resume is not None))
         if config.getoption("synth_accept") and outcome.winner is not None:
-            accept_winner(part, outcome, say, workload=workload)
+            accept_winner(part, outcome, say, rescore=_rescorer(part, template, opts), workload=workload)
     transfer = transfer_block(_transfer_scores(ctx, template, opts, searches), rows)
     summaries = {w: summary_dict(o) for w, o in searches.items()}
     summary = suite_summary(ctx.name, ctx.objective, rows, transfer, summaries, time.perf_counter() - t0)
     return SuiteOutcome(ctx, searches, summary, summary["wall_seconds"])
+
+
+def _rescorer(part: Context, template: Template, opts: SearchOptions) -> Callable[[StoredPolicy], float | None]:
+    """A stored winner's score on its workload now: what it is compared on when it was recorded under
+    another template. One that no longer compiles or runs under this one cannot be compared (None)."""
+    def rescore(old: StoredPolicy) -> float | None:
+        try:
+            return part.plugin.evaluate(part, template, old.source, f"stored_{old.name}", opts.traces_dirs).score
+        except (CompileError, EvaluationError):
+            return None
+    return rescore
 
 
 def _resume_of(opts: SearchOptions, part: Context) -> str | None:

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import UsageError
 from .files import write_atomic
@@ -46,27 +46,32 @@ def policy_name(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", "_".join(parts))
 
 
-def better_stored(folder: Path, workload: str, meta: dict[str, Any]) -> StoredPolicy | None:
-    """A policy stored for ``workload`` that scored lower than ``meta``'s on the same trace bytes, template
-    and context (its search settings aside: the cache size, say, must match): a rerun with another seed
-    or a changed search must not replace it with a worse one."""
+def better_stored(folder: Path, workload: str, meta: dict[str, Any],
+                  rescore: Callable[[StoredPolicy], float | None] | None = None) -> tuple[StoredPolicy, float] | None:
+    """A policy stored for ``workload`` that scores lower than ``meta``'s on the same trace bytes and
+    context (its search settings aside: the cache size, say, must match), with that score: a rerun with
+    another seed or a changed search must not replace it with a worse one. Its recorded score counts
+    under the same template; under another one (an input added since, say) ``rescore`` measures it
+    now, and a policy it cannot score (None) is not comparable."""
     if not folder.is_dir():
         return None
     wanted = _comparable(meta)
     for old in load_policies(folder):
         m = old.meta
-        if (m.get("workload") == workload and _comparable(m) == wanted
-                and isinstance(m.get("score"), (int, float)) and m["score"] < meta["score"]):
-            return old
+        if m.get("workload") != workload or _comparable(m) != wanted:
+            continue
+        same_template = m.get("template_sha256") == meta.get("template_sha256")
+        score = m.get("score") if same_template else (rescore(old) if rescore is not None else None)
+        if isinstance(score, (int, float)) and score < meta["score"]:
+            return old, float(score)
     return None
 
 
 def _comparable(meta: dict[str, Any]) -> str:
-    """What decides a stored score besides the policy: the trace bytes, the template, the context
+    """What decides a stored score besides the policy and the template: the trace bytes, the context
     (as JSON, so a run's tuples equal a stored file's lists)."""
     context = {k: v for k, v in (meta.get("context") or {}).items() if k != "search"}
-    return json.dumps([meta.get("objective"), meta.get("template_sha256"), meta.get("traces"), context],
-                      sort_keys=True, default=str)
+    return json.dumps([meta.get("objective"), meta.get("traces"), context], sort_keys=True, default=str)
 
 
 def accept(folder: Path, name: str, source: str, meta: dict[str, Any], replaces: str | None = None) -> Path:
