@@ -76,7 +76,10 @@ def variant(out: Path, features: list[str]) -> Path:
     text = manifest.read_text()
     current = tomllib.loads(text)["evolve"]["features"]
     listed = "features = [" + ", ".join(json.dumps(f) for f in current + features) + "]"
-    manifest.write_text(re.sub(r"^features = \[.*?\]", lambda _: listed, text, count=1, flags=re.S | re.M))
+    text, found = re.subn(r"^features = \[.*?\]", lambda _: listed, text, count=1, flags=re.S | re.M)
+    if not found:  # a features list written another way: the copy would silently search without them
+        sys.exit(f"{manifest}: no `features = [...]` line under [evolve] to add {features} to")
+    manifest.write_text(text)
     return dest
 
 
