@@ -1,7 +1,7 @@
 """One default search per trace of a trace store, and the paper-style table of the winners.
 
     python benchmarks/per_trace.py [--traces ../shared/traces] [--only lirs/ps,arc/P6] [-n 2] [--out DIR]
-                                   [--features-add EXPR ...]
+                                   [--features-add EXPR ...] [--island-add EXPR ...]
 
 A throwaway per-trace context (every trace, or the ``--only`` ones; 10% of the objects, sizes
 ignored, the cache_priority template, the shipped CHECKER rules, the search budget of
@@ -14,7 +14,8 @@ kept in DIR, so a stopped benchmark resumes where it was (``--synth-resume lates
 
 ``--features-add EXPR`` (repeatable) measures a building block before it joins the default search:
 the searches then use a copy of templates/cache_priority, written into DIR, whose ``[evolve]``
-features end with those expressions (``ps_div(obj.irr, cache.capacity)``, say).
+features end with those expressions (``ps_div(obj.irr, cache.capacity)``, say); ``--island-add EXPR``
+adds to the ``island_features`` of the same copy instead, blocks only one island builds with.
 """
 
 from __future__ import annotations
@@ -46,13 +47,16 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / ".policysmith" / "per_trace"))
     ap.add_argument("--features-add", action="append", default=[], metavar="EXPR",
                     help="an [evolve] feature to add, in a copy of the template (repeatable)")
+    ap.add_argument("--island-add", action="append", default=[], metavar="EXPR",
+                    help="an [evolve] island_features entry to add (one island only), in the same copy")
     ap.add_argument("extra", nargs="*", help="more pytest arguments, after --")
     args = ap.parse_args()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     search = runpy.run_path(str(SUITE))["policysmith_context"]["search"]
+    added = {"features": args.features_add, "island_features": args.island_add}
     ctx = cache_context(out / "per_trace_ctx", args.only.split(",") if args.only else ["*/*"], per_trace=True,
-                        search=search, **({"template": str(variant(out, args.features_add))} if args.features_add else {}))
+                        search=search, **({"template": str(variant(out, added))} if any(added.values()) else {}))
     archive = out / "a.sqlite"
     argv = [sys.executable, "-m", "pytest", "--synthesize", str(ctx), "--synth-archive", str(archive),
             "--synth-json", str(out / "summary.json"), "--synth-report", str(out / "report"),
@@ -67,18 +71,22 @@ def main() -> None:
     print(text)
 
 
-def variant(out: Path, features: list[str]) -> Path:
-    """A copy of templates/cache_priority in ``out`` whose [evolve] features end with ``features``."""
+def variant(out: Path, added: dict[str, list[str]]) -> Path:
+    """A copy of templates/cache_priority in ``out`` whose [evolve] lists (``features``,
+    ``island_features``) end with the expressions ``added`` names for them."""
     dest = out / "template" / "cache_priority"
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(ROOT / "templates" / "cache_priority", dest)
     manifest = dest / "template.toml"
     text = manifest.read_text()
-    current = tomllib.loads(text)["evolve"]["features"]
-    listed = "features = [" + ", ".join(json.dumps(f) for f in current + features) + "]"
-    text, found = re.subn(r"^features = \[.*?\]", lambda _: listed, text, count=1, flags=re.S | re.M)
-    if not found:  # a features list written another way: the copy would silently search without them
-        sys.exit(f"{manifest}: no `features = [...]` line under [evolve] to add {features} to")
+    for key, exprs in added.items():
+        if not exprs:
+            continue
+        current = tomllib.loads(text)["evolve"].get(key, [])
+        listed = f"{key} = [" + ", ".join(json.dumps(f) for f in current + exprs) + "]"
+        text, found = re.subn(rf"^{key} = \[.*?\]", lambda _: listed, text, count=1, flags=re.S | re.M)
+        if not found:  # a list written another way: the copy would silently search without them
+            sys.exit(f"{manifest}: no `{key} = [...]` line under [evolve] to add {exprs} to")
     manifest.write_text(text)
     return dest
 

@@ -227,36 +227,68 @@ def _counts(res):
 @pytest.mark.parametrize("body", [
     "return obj.freq;",
     "return now + 1000.0 * obj.freq + ghost.hit * cache.age_p50;",  # with the ghost list and percentiles too
+    "return obj.irr < 0.0 ? now - 50.0 : now - 2.0 * obj.irr;",
+    "return now - obj.irr + 100.0 * obj.freq;",  # both columns from files
 ])
-def test_sketch_file_gives_the_same_simulation(tmp_path, template, body):
-    """obj.freq read from the once-computed file equals the sketch updated in the run, whole or cut short."""
+def test_column_files_give_the_same_simulation(tmp_path, template, body):
+    """obj.freq and obj.irr read from the once-computed files equal those the run computes, whole or cut short."""
     from dataclasses import replace
 
-    from pytest_policysmith.cache.simulator import SKETCH_FILE_MIN, sketch_file
+    from pytest_policysmith.cache.simulator import COLUMN_FILE_MIN, COLUMNS, column_file
     from pytest_policysmith.cache.traces import synthetic_trace
 
-    trace = open_trace(str(synthetic_trace(tmp_path / "s.oracleGeneral.bin.zst", SKETCH_FILE_MIN + 20_000, 9_000, 4)))
+    trace = open_trace(str(synthetic_trace(tmp_path / "s.oracleGeneral.bin.zst", COLUMN_FILE_MIN + 20_000, 9_000, 4)))
     program = build(template, body)
-    path = sketch_file(program, trace, 700, True)
-    assert path is not None and path.stat().st_size == 64 + trace.n_requests
-    inline = replace(program, sketch="")  # the harness's own sketch, as on a short trace
-    assert sketch_file(inline, trace, 700, True) is None
+    files = {c.name: column_file(program, c, trace, 700, True) for c in COLUMNS}
+    assert [c.name for c in COLUMNS if files[c.name]] == list(program.columns) != []
+    for c in COLUMNS:
+        assert files[c.name] is None or files[c.name].stat().st_size == 64 + c.bytes_per_request * trace.n_requests
+    inline = replace(program, columns=())  # the harness computes them itself, as on a short trace
+    assert all(column_file(inline, c, trace, 700, True) is None for c in COLUMNS)
     assert _counts(simulate(program, trace, 700, True)) == _counts(simulate(inline, trace, 700, True))
-    cut = SKETCH_FILE_MIN // 2
+    cut = COLUMN_FILE_MIN // 2
     assert _counts(simulate(program, trace, 700, True, cut)) == _counts(simulate(inline, trace, 700, True, cut))
+
+
+def test_the_irr_file_serves_every_cache_size(tmp_path, template):
+    """The IRR depends on the trace alone: one file for every capacity; the sketch's, one per capacity."""
+    from pytest_policysmith.cache.simulator import COLUMN_FILE_MIN, COLUMNS, column_file
+    from pytest_policysmith.cache.traces import synthetic_trace
+
+    trace = open_trace(str(synthetic_trace(tmp_path / "s.oracleGeneral.bin.zst", COLUMN_FILE_MIN, 9_000, 4)))
+    program = build(template, "return now - obj.irr + obj.freq;")
+    sketch, irr = COLUMNS
+    assert column_file(program, irr, trace, 700, True) == column_file(program, irr, trace, 7_000, False)
+    assert column_file(program, sketch, trace, 700, True) != column_file(program, sketch, trace, 7_000, True)
 
 
 def test_a_sketch_file_for_another_cache_size_is_refused(tmp_path, template):
     """The file's shape is checked: another capacity's estimates would give wrong numbers, silently."""
     import shutil
 
-    from pytest_policysmith.cache.simulator import SKETCH_FILE_MIN, SimulationError, sketch_file
+    from pytest_policysmith.cache.simulator import COLUMN_FILE_MIN, COLUMNS, SimulationError, column_file
     from pytest_policysmith.cache.traces import synthetic_trace
 
-    trace = open_trace(str(synthetic_trace(tmp_path / "s.oracleGeneral.bin.zst", SKETCH_FILE_MIN, 9_000, 4)))
+    trace = open_trace(str(synthetic_trace(tmp_path / "s.oracleGeneral.bin.zst", COLUMN_FILE_MIN, 9_000, 4)))
     program = build(template, "return obj.freq;")
-    small, large = sketch_file(program, trace, 700, True), sketch_file(program, trace, 7_000, True)
+    sketch = COLUMNS[0]
+    small, large = column_file(program, sketch, trace, 700, True), column_file(program, sketch, trace, 7_000, True)
     assert small != large
     shutil.copyfile(small, large)
     with pytest.raises(SimulationError, match="sketch file does not match"):
         simulate(program, trace, 7_000, True)
+
+
+def test_a_column_file_of_another_kind_is_refused(tmp_path, template):
+    """A sketch file where the IRR's belongs (a mixed-up cache) stops the run instead of being misread."""
+    import shutil
+
+    from pytest_policysmith.cache.simulator import COLUMN_FILE_MIN, COLUMNS, SimulationError, column_file
+    from pytest_policysmith.cache.traces import synthetic_trace
+
+    trace = open_trace(str(synthetic_trace(tmp_path / "s.oracleGeneral.bin.zst", COLUMN_FILE_MIN, 9_000, 4)))
+    program = build(template, "return now - obj.irr + obj.freq;")
+    sketch, irr = (column_file(program, c, trace, 700, True) for c in COLUMNS)
+    shutil.copyfile(sketch, irr)
+    with pytest.raises(SimulationError, match="bad PSIRR1 file"):
+        simulate(program, trace, 700, True)

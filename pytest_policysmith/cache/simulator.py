@@ -20,10 +20,24 @@ from .traces import Trace
 
 CacheSizeSpec = Union[int, float]
 ENTRY = "ps_priority"  # what policy.c.j2 names the candidate's function (plus its suffix in a batch)
-# obj.freq's estimates depend on the trace and the cache size, not on the policy: on a trace this long
-# they are computed once (``harness --sketch``) and every simulation reads them. On a shorter one,
-# computing them once costs about what it saves.
-SKETCH_FILE_MIN = 100_000
+# obj.freq's estimates (the trace and the cache size) and obj.irr (the trace alone) do not depend on
+# the policy: on a trace this long they are computed once (``harness --sketch``, ``--irr``) and every
+# simulation reads them. On a shorter one, computing them once costs about what it saves.
+COLUMN_FILE_MIN = 100_000
+
+
+@dataclass(frozen=True)
+class Column:
+    """A per-request input the harness can write once per trace (see ps_column_map in harness.c.j2)."""
+
+    name: str  # the template's feature name (Template.needs), and the harness's --NAME option
+    suffix: str
+    bytes_per_request: int
+    per_capacity: bool  # the sketch's width follows the cache size; the IRR does not
+
+
+# In the order the harness reads their files after MAX_REQUESTS.
+COLUMNS = (Column("sketch", "freq", 1, True), Column("irr", "irr", 4, False))
 
 
 class SimulationError(EvaluationError):
@@ -86,9 +100,11 @@ class Program:
 
     harness: Binary
     policy: Binary | None = None
-    # When the candidate reads obj.freq: the hash of the template its harness came from. Every harness
-    # of one template computes the same sketch whatever else it compiles in, so one file serves them all.
-    sketch: str = ""
+    # The columns (COLUMNS' names) the candidate reads, and the hash of the template its harness came
+    # from: every harness of one template computes the same column whatever else it compiles in, so
+    # one file serves them all.
+    columns: tuple[str, ...] = ()
+    template_sha: str = ""
 
     @property
     def path(self) -> Path:
@@ -114,7 +130,7 @@ def build(template: Template, body: str, name: str = "candidate") -> Program:
         return Program(compile_c(source))
     needs = template.needs(body)
     return Program(compile_c(template.render_harness(needs)), compile_shared(source, ENTRY),
-                   template.sha256 if needs["sketch"] else "")
+                   tuple(c.name for c in COLUMNS if needs.get(c.name)), template.sha256)
 
 
 def build_many(template: Template, bodies: Sequence[tuple[str, str]]) -> int:
@@ -147,11 +163,10 @@ def simulate(
 ) -> SimResult:
     """Run a compiled simulator over ``trace`` in the sandbox."""
     argv = [*binary.argv, str(trace.arrays_path), str(capacity), "1" if ignore_size else "0"]
-    sketch = sketch_file(binary, trace, capacity, ignore_size)
-    if max_requests or sketch:
+    files = [column_file(binary, c, trace, capacity, ignore_size) for c in COLUMNS]
+    if max_requests or any(files):
         argv.append(str(max_requests or 0))
-    if sketch:
-        argv.append(str(sketch))
+        argv += ["" if f is None else str(f) for f in files]
     run = run_limited(argv, limits)
     if not run.ok:
         reason = run.breach or f"simulator exited with code {run.returncode}"
@@ -173,24 +188,25 @@ def simulate(
     )
 
 
-def sketch_file(binary: Program, trace: Trace, capacity: int, ignore_size: bool) -> Path | None:
-    """The file of obj.freq's estimates for every request of ``trace`` (see harness.c.j2), written by
+def column_file(binary: Program, column: Column, trace: Trace, capacity: int, ignore_size: bool) -> Path | None:
+    """The file of ``column``'s value for every request of ``trace`` (see harness.c.j2), written by
     the candidate's own harness the first time; None where the candidate computes them itself."""
-    if not binary.sketch or binary.policy is None or trace.n_requests < SKETCH_FILE_MIN:
+    if column.name not in binary.columns or binary.policy is None or trace.n_requests < COLUMN_FILE_MIN:
         return None
-    # The template names the sketch's code (the harness checks the file's shape); the arrays' name, the
+    # The template names the column's code (the harness checks the file's shape); the arrays' name, the
     # trace and its sample.
-    key = hashlib.sha256(json.dumps([binary.sketch, trace.arrays_path.name, capacity, ignore_size]).encode()).hexdigest()
-    dest = cache_dir() / "sketch" / key[:2] / f"{key}.freq"
+    shape = [capacity, ignore_size] if column.per_capacity else []
+    key = hashlib.sha256(json.dumps([binary.template_sha, column.name, trace.arrays_path.name, *shape]).encode())
+    dest = cache_dir() / column.name / key.hexdigest()[:2] / f"{key.hexdigest()}.{column.suffix}"
     if dest.exists():
         return dest
-    with scratch_dir("ps-sketch-") as tmp:
-        out = Path(tmp) / "sketch.freq"
-        argv = [str(binary.harness.path), "--sketch", str(out), str(trace.arrays_path), str(capacity),
+    with scratch_dir(f"ps-{column.name}-") as tmp:
+        out = Path(tmp) / f"column.{column.suffix}"
+        argv = [str(binary.harness.path), f"--{column.name}", str(out), str(trace.arrays_path), str(capacity),
                 "1" if ignore_size else "0"]
-        run = run_limited(argv, Limits(file_size=64 + trace.n_requests + 4096))
+        run = run_limited(argv, Limits(file_size=64 + column.bytes_per_request * trace.n_requests + 4096))
         if not run.ok:
             reason = run.breach or f"exited with code {run.returncode}"
-            raise SimulationError(f"computing the sketch estimates of {trace.name}: {reason}\n{run.stderr}".strip())
+            raise SimulationError(f"computing the {column.name} column of {trace.name}: {reason}\n{run.stderr}".strip())
         write_atomic(dest, out.read_bytes())
     return dest
