@@ -20,6 +20,12 @@ PASSED = (Status.EVALUATED, Status.SCREENED)  # the CHECKER accepted these
 REJECTED = (Status.FAILED, Status.ERROR)
 
 
+def screened_as_clones(candidates: list[dict]) -> int:
+    """Candidates (archive rows as dicts) the cascade screened as clones of one scored in full:
+    the terminal line and the summary's cascade block both count them, so one place does."""
+    return sum(c["status"] == Status.SCREENED and bool(c.get("clone_of")) for c in candidates)
+
+
 class StopKind(StrEnum):
     """Why a run stopped before its last round."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..generators.simplify import body_size
-from ..outcomes import Status
+from ..outcomes import Status, screened_as_clones
 from ..domain import mean_proxy
 
 if TYPE_CHECKING:
@@ -66,8 +66,8 @@ def cascade_block(candidates: list[dict], settings: dict | None = None) -> dict 
         return None
     pairs.sort(key=lambda p: p[1])
     top = pairs[:max(3, len(pairs) // 10)]
-    clones = sum(c["status"] == Status.SCREENED and bool(c.get("clone_of")) for c in candidates)
-    return {**(settings or {}), "screened": screened, "screened_as_clones": clones, "scored_in_full": len(pairs),
+    return {**(settings or {}), "screened": screened, "screened_as_clones": screened_as_clones(candidates),
+            "scored_in_full": len(pairs),
             "spearman": spearman(pairs), "spearman_top10pct": spearman(top)}
 
 

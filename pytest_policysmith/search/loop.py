@@ -20,7 +20,7 @@ from ..context import Context
 from ..errors import ArchiveWriteError, SearchError, UsageError
 from ..generators.simplify import POOL, TOLERANCE, incumbent, polish_rounds
 from ..reporting.llm import llm_block
-from ..outcomes import PASSED, REJECTED, Status, Stop
+from ..outcomes import PASSED, REJECTED, Status, Stop, screened_as_clones
 from ..storage.archive import Archive, CandidateRow, RoundRow
 from ..templates import Template
 from .beside import Beside
@@ -80,7 +80,7 @@ class SearchOutcome:
     @property
     def clones(self) -> int:
         """Of the screened, those screened as clones of a candidate scored in full (domain.Screen)."""
-        return sum(bool(c.get("clone_of")) for c in self.candidates)
+        return screened_as_clones(self.candidates)
 
 
 def run_settings(ctx: Context, template: Template, opts: SearchOptions, workloads: dict[str, dict]) -> dict:
