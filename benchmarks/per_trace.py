@@ -1,7 +1,7 @@
 """One default search per trace of a trace store, and the paper-style table of the winners.
 
     python benchmarks/per_trace.py [--traces ../shared/traces] [--only lirs/ps,arc/P6] [-n 2] [--out DIR]
-                                   [--features-add EXPR ...] [--island-add EXPR ...]
+                                   [--features-add EXPR ...] [--island-add EXPR ...] [--compare SUMMARY]
 
 A throwaway per-trace context (every trace, or the ``--only`` ones; 10% of the objects, sizes
 ignored, the cache_priority template, the shipped CHECKER rules, the search budget of
@@ -16,6 +16,8 @@ kept in DIR, so a stopped benchmark resumes where it was (``--synth-resume lates
 the searches then use a copy of templates/cache_priority, written into DIR, whose ``[evolve]``
 features end with those expressions (``ps_div(obj.irr, cache.capacity)``, say); ``--island-add EXPR``
 adds to the ``island_features`` of the same copy instead, blocks only one island builds with.
+``--compare SUMMARY`` reads such a run against a whole suite's table: each trace's gap closed there and
+here, and the table's fractions and median counted again with this run's rows in place of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import os
 import re
 import runpy
 import shutil
+import statistics
 import subprocess
 import sys
 import tomllib
@@ -49,6 +52,9 @@ def main() -> None:
                     help="an [evolve] feature to add, in a copy of the template (repeatable)")
     ap.add_argument("--island-add", action="append", default=[], metavar="EXPR",
                     help="an [evolve] island_features entry to add (one island only), in the same copy")
+    ap.add_argument("--compare", type=Path, default=None, metavar="SUMMARY",
+                    help="a whole suite's summary (the README table's): print each trace's gap closed there and "
+                         "here, and the fractions and median with this run's rows in place of its rows")
     ap.add_argument("extra", nargs="*", help="more pytest arguments, after --")
     args = ap.parse_args()
     out = Path(args.out).resolve()
@@ -66,9 +72,36 @@ def main() -> None:
     proc = subprocess.run(argv, cwd=out, env=env)
     if proc.returncode != 0:
         sys.exit(f"the suite search exited with {proc.returncode}; run this again to resume it")
-    text = "\n".join(markdown_table(json.loads((out / "summary.json").read_text())))
+    summary = json.loads((out / "summary.json").read_text())
+    text = "\n".join(markdown_table(summary))
     (out / "per_trace.md").write_text(text + "\n")
     print(text)
+    if args.compare:
+        print("\n".join(["", *compare(json.loads(args.compare.read_text()), summary, args.compare)]))
+
+
+def compare(ref: dict, new: dict, where: Path) -> list[str]:
+    """Each of ``new``'s traces' gap closed in ``ref`` and in ``new``, and ``ref``'s fractions and
+    median gap closed counted again with ``new``'s rows in place of its own: a variant measured on
+    some traces, read against the whole table."""
+    pct = lambda v: f"{v * 100:.1f}%" if v is not None else "n/a"
+    rows = {r["trace"]: r for r in ref["per_trace"]}
+    lines = []
+    for r in new["per_trace"]:
+        old = rows.get(r["trace"])
+        if old is None:
+            sys.exit(f"{where}: no row for {r['trace']}; compare with the summary of a run over it")
+        lines.append(f"{r['trace']}: {pct(old['gap_closed'])} -> {pct(r['gap_closed'])}"
+                     + ("" if r["matches_or_beats_paper"] else " (behind a paper baseline)")
+                     + ("" if r["matches_or_beats_all"] else f" (behind {r['best_baseline']['policy']})"))
+        rows[r["trace"]] = r
+    mixed = list(rows.values())
+    gaps = [r["gap_closed"] for r in mixed if r["gap_closed"] is not None]
+    lines.append(f"with these {len(new['per_trace'])} rows in place of {where}'s: all 14 paper baselines matched on "
+                 f"{sum(r['matches_or_beats_paper'] for r in mixed)} of {len(mixed)} traces, every baseline on "
+                 f"{sum(r['matches_or_beats_all'] for r in mixed)}; median gap to Belady closed "
+                 f"{pct(statistics.median(gaps) if gaps else None)} (there: {pct(ref['gap_closed_median'])})")
+    return lines
 
 
 def variant(out: Path, added: dict[str, list[str]]) -> Path:
