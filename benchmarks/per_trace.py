@@ -17,7 +17,8 @@ the searches then use a copy of templates/cache_priority, written into DIR, whos
 features end with those expressions (``ps_div(obj.irr, cache.capacity)``, say); ``--island-add EXPR``
 adds to the ``island_features`` of the same copy instead, blocks only one island builds with.
 ``--compare SUMMARY`` reads such a run against a whole suite's table: each trace's gap closed there and
-here, and the table's fractions and median counted again with this run's rows in place of its own.
+here, and the table's fractions and median counted again with this run's rows (and ``--rows-also``
+SUMMARY's, the same variant's run on other traces) in place of its own.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def main() -> None:
     ap.add_argument("--compare", type=Path, default=None, metavar="SUMMARY",
                     help="a whole suite's summary (the README table's): print each trace's gap closed there and "
                          "here, and the fractions and median with this run's rows in place of its rows")
+    ap.add_argument("--rows-also", type=Path, action="append", default=[], metavar="SUMMARY",
+                    help="with --compare: another run's summary of the same variant on other traces, counted too")
     ap.add_argument("extra", nargs="*", help="more pytest arguments, after --")
     args = ap.parse_args()
     out = Path(args.out).resolve()
@@ -77,17 +80,18 @@ def main() -> None:
     (out / "per_trace.md").write_text(text + "\n")
     print(text)
     if args.compare:
-        print("\n".join(["", *compare(json.loads(args.compare.read_text()), summary, args.compare)]))
+        rows = [*summary["per_trace"], *(r for p in args.rows_also for r in json.loads(p.read_text())["per_trace"])]
+        print("\n".join(["", *compare(json.loads(args.compare.read_text()), rows, args.compare)]))
 
 
-def compare(ref: dict, new: dict, where: Path) -> list[str]:
-    """Each of ``new``'s traces' gap closed in ``ref`` and in ``new``, and ``ref``'s fractions and
-    median gap closed counted again with ``new``'s rows in place of its own: a variant measured on
-    some traces, read against the whole table."""
+def compare(ref: dict, new: list[dict], where: Path) -> list[str]:
+    """Each of the ``new`` rows' gap closed in ``ref`` and here, and ``ref``'s fractions and median
+    gap closed counted again with those rows in place of its own: a variant measured on some
+    traces, read against the whole table."""
     pct = lambda v: f"{v * 100:.1f}%" if v is not None else "n/a"
     rows = {r["trace"]: r for r in ref["per_trace"]}
     lines = []
-    for r in new["per_trace"]:
+    for r in new:
         old = rows.get(r["trace"])
         if old is None:
             sys.exit(f"{where}: no row for {r['trace']}; compare with the summary of a run over it")
@@ -97,7 +101,7 @@ def compare(ref: dict, new: dict, where: Path) -> list[str]:
         rows[r["trace"]] = r
     mixed = list(rows.values())
     gaps = [r["gap_closed"] for r in mixed if r["gap_closed"] is not None]
-    lines.append(f"with these {len(new['per_trace'])} rows in place of {where}'s: all 14 paper baselines matched on "
+    lines.append(f"with these {len(new)} rows in place of {where}'s: all 14 paper baselines matched on "
                  f"{sum(r['matches_or_beats_paper'] for r in mixed)} of {len(mixed)} traces, every baseline on "
                  f"{sum(r['matches_or_beats_all'] for r in mixed)}; median gap to Belady closed "
                  f"{pct(statistics.median(gaps) if gaps else None)} (there: {pct(ref['gap_closed_median'])})")
