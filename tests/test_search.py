@@ -123,6 +123,19 @@ def test_island_features_are_built_with_on_the_last_island_only(template):
     assert seen == {**{k: False for k in range(ISLANDS - 1)}, ISLANDS - 1: True}
 
 
+def test_an_island_with_nothing_of_its_own_in_the_pool_starts_from_the_best(template):
+    """A pool without seeds and without one island's candidates (the other islands' are better)
+    once stopped a suite with an IndexError; now that island breeds from the pool's best."""
+    from pytest_policysmith.generators.evolve import ISLANDS
+
+    lru = template.seeds()["lru"]
+    pool = [Parent(f"r05c{i:02d}", lru.replace("now", f"now + {i}.0"), 0.5 + i / 100, 5, i)
+            for i in range(12) if i % ISLANDS != 1]
+    props = EvolveGenerator(template, seed=0).propose(6, pool, 24, set())
+    assert len(props) == 24
+    assert all(set(p.parent_ids) <= {"r05c00"} for i, p in enumerate(props) if i % ISLANDS == 1)
+
+
 def test_a_stalled_island_restarts_with_the_island_features(template):
     """On a plateau (address/gzip: 58 rounds without a better score) every island's restart draws
     the island features as often as all the others together."""

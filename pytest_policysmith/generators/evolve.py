@@ -135,7 +135,12 @@ class EvolveGenerator:
     def _island(self, trees, k: int, round_no: int):
         """(members best first, niche champions, stalled) of island ``k``."""
         members = [t for t in trees if t[0].round == 0 or t[0].idx % ISLANDS == k]
-        if round_no % MIGRATE == 0 and trees[0] not in members:
+        if not members:
+            # None of its own in the pool, and the seeds fell out of it too (cloudPhysicsIO, round 26,
+            # with obj.irr on the last island): the island starts again from the best of all, as a
+            # migration would bring it.
+            members = [trees[0]]
+        elif round_no % MIGRATE == 0 and trees[0] not in members:
             members = sorted([trees[0], *members], key=lambda t: t[0].score)
         stalled = round_no - 1 - members[0][0].round >= STALL_ROUNDS
         return members, list(_champions(members).values()), stalled
