@@ -244,11 +244,16 @@ def test_a_session_that_dies_without_a_culprit_stops_with_a_resume_hint(pytester
     res = pytester.runpytest_subprocess(*argv, timeout=120)
     assert res.ret == 1 and mark.exists()
     res.stdout.fnmatch_lines(["*the inner session ended*before round 1 finished*", "*Resume with: --synth-resume*"])
-    res = pytester.runpytest_subprocess(*argv, "--synth-resume", "latest", timeout=120)
+    first = sqlite3.connect(pytester.path / "a.sqlite").execute("SELECT seconds FROM runs").fetchone()[0]
+    assert first > 0  # the stopped session's time is counted
+    res = pytester.runpytest_subprocess(*argv, "--synth-resume", "latest", "--synth-json", "s.json", timeout=120)
     assert res.ret == 0, res.stdout.str()
     db = sqlite3.connect(pytester.path / "a.sqlite")
     assert [r for (r,) in db.execute("SELECT round FROM rounds ORDER BY round")][:4] == [0, 1, 2, 3]
     assert db.execute("SELECT COUNT(*) FROM candidates WHERE status='pending'").fetchone()[0] == 0
+    # A resumed run's time is both sessions', as the summary (and a suite's `s` column) reports it.
+    total = db.execute("SELECT seconds FROM runs").fetchone()[0]
+    assert total > first and json.loads((pytester.path / "s.json").read_text())["wall_seconds"] == total
 
 
 def test_workers_that_cannot_start_stop_the_run_after_a_few_fresh_sessions(pytester, small_trace):

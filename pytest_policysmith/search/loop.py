@@ -127,6 +127,8 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
     except ArchiveWriteError as exc:
         raise SearchError(f"run {run_id} stopped: {exc}.\n{_kept(archive, run_id)}\n"
                           f"Then resume with: --synth-resume {run_id}") from None
+    finally:
+        _count_session(archive, run_id, time.perf_counter() - t0)
     caps = tuple((beside.scores or {}).values())
     all_rows = archive.candidates(run_id)
     raw_best, winner = pick_winner(archive, run_id, opts.rounds + polish, caps)
@@ -135,7 +137,7 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
         evaluated=sum(r.status == Status.EVALUATED for r in all_rows),
         passed=sum(r.status in PASSED for r in all_rows),
         failed=sum(r.status in REJECTED for r in all_rows),
-        wall_seconds=time.perf_counter() - t0, settings=settings,
+        wall_seconds=(archive.run(run_id) or {}).get("seconds") or time.perf_counter() - t0, settings=settings,
         stop=(archive.run(run_id) or {}).get("stop"),
         llm=_llm_summary(archive, run_id, all_rows, opts),
         candidates=[_candidate_record(archive, run_id, r) for r in all_rows],
@@ -234,6 +236,15 @@ def _candidate_record(archive: Archive, run_id: str, row: CandidateRow) -> dict:
             "parents": list(row.parents),
             "checks": checks, "score": row.score, "metrics": row.metrics, "clone_of": row.clone_of,
             "feedback": (row.feedback or "")[:500] or None}
+
+
+def _count_session(archive: Archive, run_id: str, seconds: float) -> None:
+    """Add this session's wall time to the run's (what a resumed run reports is all of its sessions');
+    a failed write must not hide the error the session is ending with."""
+    try:
+        archive.add_run_seconds(run_id, seconds)
+    except ArchiveWriteError:
+        pass
 
 
 def _open_run(archive: Archive, ctx: Context, settings: dict, opts: SearchOptions, say) -> str:

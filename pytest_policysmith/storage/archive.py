@@ -25,7 +25,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, context TEXT NOT NULL, started REAL NOT NULL, finished REAL,
     status TEXT NOT NULL, settings TEXT NOT NULL, owner_pid INTEGER, stop_reason TEXT, stop_kind TEXT,
-    caps TEXT
+    caps TEXT, seconds REAL NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS candidates (
     run_id TEXT NOT NULL, id TEXT NOT NULL, round INTEGER NOT NULL, idx INTEGER NOT NULL,
@@ -157,6 +157,7 @@ class Archive:
     def _migrate(self) -> None:
         """Add columns that archives written by earlier versions lack."""
         for table, col, decl in (("runs", "stop_reason", "TEXT"), ("runs", "stop_kind", "TEXT"), ("runs", "caps", "TEXT"),
+                                 ("runs", "seconds", "REAL NOT NULL DEFAULT 0"),
                                  ("candidates", "attempt", "INTEGER NOT NULL DEFAULT 0"),
                                  ("candidates", "meta", "TEXT"), ("candidates", "clone_of", "TEXT"),
                                  ("generated", "screen", "REAL"),
@@ -195,12 +196,12 @@ class Archive:
 
     def run(self, run_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT id, context, started, finished, status, settings, owner_pid, stop_reason,"
-                              " stop_kind FROM runs WHERE id=?", (run_id,)).fetchone()
+                              " stop_kind, seconds FROM runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
             return None
         stop = Stop(StopKind(row[8] or StopKind.GENERATOR), row[7]) if row[7] else None
         return {"id": row[0], "context": row[1], "started": row[2], "finished": row[3], "status": row[4],
-                "settings": json.loads(row[5]), "owner_pid": row[6], "stop": stop}
+                "settings": json.loads(row[5]), "owner_pid": row[6], "stop": stop, "seconds": row[9]}
 
     def latest_run(self, context: str) -> str | None:
         row = self.db.execute("SELECT id FROM runs WHERE context=? ORDER BY started DESC LIMIT 1", (context,)).fetchone()
@@ -210,6 +211,11 @@ class Archive:
         """The run stops early on purpose (budget, unreachable LLM); waiting workers give up."""
         self._tx("UPDATE runs SET status='stopping', stop_reason=?, stop_kind=? WHERE id=?",
                  (stop.reason, str(stop.kind), run_id))
+
+    def add_run_seconds(self, run_id: str, seconds: float) -> None:
+        """A session of the run ended after ``seconds`` of wall time: a resumed run's time is the sum
+        of its sessions' (a session killed outright adds nothing)."""
+        self._tx("UPDATE runs SET seconds=seconds+? WHERE id=?", (seconds, run_id))
 
     def set_caps(self, run_id: str, caps: tuple[float, ...]) -> None:
         """The baselines' scores, once the controller has them (they run beside the search)."""
