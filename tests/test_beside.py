@@ -86,6 +86,24 @@ def test_run_baselines_says_when_a_worker_goes_idle(small_trace, tmp_path, monke
     assert all(0 < r.object_miss_ratio < 1 for r in res.values())
 
 
+def test_a_cpu_timeout_is_remembered_with_its_limit(small_trace, tmp_path, monkeypatch):
+    """A policy that ran out of its CPU-seconds is not run again within as many (a resumed suite
+    spent LFUDA's 120 s on cache2k/orm-* at every resume); given more, it runs."""
+    from pytest_policysmith.cache.baselines import BaselineTimeout, _cache_key, run_baselines
+    from pytest_policysmith.cache.traces import open_trace
+    from pytest_policysmith.paths import cache_dir
+
+    monkeypatch.setenv("POLICYSMITH_CACHE", str(tmp_path / "cache"))
+    trace = open_trace(str(small_trace))
+    mark = cache_dir() / "baselines" / f"{_cache_key(trace, 300, True, 'LRU', '')}.timeout"
+    mark.parent.mkdir(parents=True)
+    mark.write_text("5")  # as if LRU had run out of 5 CPU-seconds here (it needs milliseconds)
+    assert run_baselines(trace, 300, True, None, ["LRU", "FIFO"], timeout=5.0, skip_timeouts=True).keys() == {"FIFO"}
+    with pytest.raises(BaselineTimeout, match="within 5 CPU-seconds on an earlier run"):
+        run_baselines(trace, 300, True, None, ["LRU"], timeout=2.0)
+    assert 0 < run_baselines(trace, 300, True, None, ["LRU"], timeout=6.0)["LRU"].object_miss_ratio < 1
+
+
 def test_a_short_straggler_is_waited_for_rather_than_shared_with_the_search(tmp_path, context):
     archive = Archive(tmp_path / "a.sqlite")
     run_id = archive.create_run(context.name, {}, 0)

@@ -434,6 +434,14 @@ def test_a_slow_baseline_is_a_timeout_not_the_end_of_the_search(pytester, small_
     assert s["best"] is not None and s["evaluated"] > 0
     res.stdout.fnmatch_lines(["*baselines *LFUDA* did not finish within 1e-06 CPU-seconds: shown as a timeout*"])
     assert "LFUDA (timeout)" in (pytester.path / "rep" / "index.html").read_text()
+    # A CPU timeout is remembered with its limit (the wall-clock backstop, which most of these hit
+    # at 1 us, is not); given more CPU-seconds, a rerun runs every one again, and they finish.
+    marks = list((tmp_path / "cache" / "baselines").glob("*.timeout"))
+    assert len(marks) <= len(missing) and {m.read_text() for m in marks} <= {"1e-06"}
+    res = synth(pytester, ctx, "--synth-json", "s2.json", "--synth-report", "none")
+    assert res.ret == 0, res.stdout.str() + res.stderr.str()
+    again = json.loads((pytester.path / "s2.json").read_text())
+    assert not again["baseline_timeouts"] and "LFUDA" in again["baselines"][str(small_trace)]
 
 
 def test_a_project_without_contexts_sees_no_candidate_fixture(pytester):

@@ -66,7 +66,13 @@ NICENESS = 10  # the last baselines run beside the search (search/beside.py): it
 
 
 class BaselineTimeout(UsageError):
-    """A libCacheSim policy that did not finish in time on a workload (LFUDA crawls on some)."""
+    """A libCacheSim policy that did not finish in time on a workload (LFUDA crawls on some).
+    ``cpu_limit``: the CPU-seconds it ran out of (None for the wall-clock backstop, which a busy
+    machine can cause, so it is not remembered)."""
+
+    def __init__(self, message: str, cpu_limit: float | None = None) -> None:
+        super().__init__(message)
+        self.cpu_limit = cpu_limit
 
 
 @dataclass(frozen=True)
@@ -147,15 +153,26 @@ def run_baselines(
         if policy in TEMPLATE_POLICIES:
             res = _run_template_policy(policy, trace, capacity, ignore_size, template)
         else:
-            server = _take(servers)
+            # A policy that ran out of its CPU-seconds here before does again within as many: a rerun
+            # (a resumed suite, say) does not spend them a second time.
+            late = path.with_suffix(".timeout")
+            server = None
             try:
+                if late.exists() and float(late.read_text()) >= timeout:
+                    raise BaselineTimeout(f"baseline {policy} on {trace.name} did not finish within "
+                                          f"{float(late.read_text()):g} CPU-seconds on an earlier run (a larger "
+                                          "timeout runs it again)")
+                server = _take(servers)
                 res = _run_libcachesim(policy, trace, reader_input(), capacity, ignore_size, timeout, server)
-            except BaselineTimeout:
+            except BaselineTimeout as exc:
+                if exc.cpu_limit is not None:
+                    write_atomic(late, str(exc.cpu_limit))
                 if not skip_timeouts:
                     raise
                 return policy, None
             finally:
-                servers.put(server)
+                if server is not None:
+                    servers.put(server)
         write_atomic(path, json.dumps(res.as_dict()))
         return policy, res
 
@@ -243,9 +260,11 @@ def _run_libcachesim(policy: str, trace: Trace, source: Path, capacity: int, ign
                timeout * WALL_FACTOR, NICENESS]
     t0 = time.perf_counter()
     reply = server.run(request)
-    late = BaselineTimeout(f"baseline {policy} on {trace.name} did not finish within {timeout:g} CPU-seconds")
-    if reply.get("wall") or reply.get("signal") in (signal.SIGXCPU, signal.SIGKILL):
-        raise late
+    message = f"baseline {policy} on {trace.name} did not finish within {timeout:g} CPU-seconds"
+    if reply.get("wall"):
+        raise BaselineTimeout(message)
+    if reply.get("signal") in (signal.SIGXCPU, signal.SIGKILL):
+        raise BaselineTimeout(message, timeout)
     if reply.get("lost"):
         raise UsageError(f"baseline {policy} on {trace.name} failed: the baseline server "
                          "(pytest_policysmith.cache.baseline_worker) exited before answering")
@@ -254,7 +273,7 @@ def _run_libcachesim(policy: str, trace: Trace, source: Path, capacity: int, ign
         raise UsageError(f"baseline {policy} on {trace.name} failed ({why}): {reply.get('stderr', '')}")
     omr, bmr, cpu = reply["ok"]
     if cpu > timeout:
-        raise late
+        raise BaselineTimeout(message, timeout)
     return BaselineResult(
         policy, omr, bmr, time.perf_counter() - t0, f"libCacheSim {version('libcachesim')}", policy in PAPER_BASELINES,
     )
