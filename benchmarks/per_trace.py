@@ -24,12 +24,12 @@ SUMMARY's, the same variant's run on other traces) in place of its own.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import re
 import runpy
 import shutil
-import statistics
 import subprocess
 import sys
 import tomllib
@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from pytest_policysmith.reporting.suite import markdown_table  # noqa: E402
 from throwaway import cache_context  # noqa: E402
+from transfer_rows import replace_rows  # noqa: E402
 
 
 def main() -> None:
@@ -86,25 +87,20 @@ def main() -> None:
 
 def compare(ref: dict, new: list[dict], where: Path) -> list[str]:
     """Each of the ``new`` rows' gap closed in ``ref`` and here, and ``ref``'s fractions and median
-    gap closed counted again with those rows in place of its own: a variant measured on some
-    traces, read against the whole table."""
+    gap closed counted again with those rows in place of its own (transfer_rows.replace_rows): a
+    variant measured on some traces, read against the whole table."""
     pct = lambda v: f"{v * 100:.1f}%" if v is not None else "n/a"
-    rows = {r["trace"]: r for r in ref["per_trace"]}
-    lines = []
-    for r in new:
-        old = rows.get(r["trace"])
-        if old is None:
-            sys.exit(f"{where}: no row for {r['trace']}; compare with the summary of a run over it")
-        lines.append(f"{r['trace']}: {pct(old['gap_closed'])} -> {pct(r['gap_closed'])}"
-                     + ("" if r["matches_or_beats_paper"] else " (behind a paper baseline)")
-                     + ("" if r["matches_or_beats_all"] else f" (behind {r['best_baseline']['policy']})"))
-        rows[r["trace"]] = r
-    mixed = list(rows.values())
-    gaps = [r["gap_closed"] for r in mixed if r["gap_closed"] is not None]
+    mixed = copy.deepcopy(ref)
+    replace_rows(mixed, new, f"--compare {where}")
+    before = {r["trace"]: r for r in ref["per_trace"]}
+    lines = [f"{r['trace']}: {pct(before[r['trace']]['gap_closed'])} -> {pct(r['gap_closed'])}"
+             + ("" if r["matches_or_beats_paper"] else " (behind a paper baseline)")
+             + ("" if r["matches_or_beats_all"] else f" (behind {r['best_baseline']['policy']})") for r in new]
+    n = mixed["traces"]
     lines.append(f"with these {len(new)} rows in place of {where}'s: all 14 paper baselines matched on "
-                 f"{sum(r['matches_or_beats_paper'] for r in mixed)} of {len(mixed)} traces, every baseline on "
-                 f"{sum(r['matches_or_beats_all'] for r in mixed)}; median gap to Belady closed "
-                 f"{pct(statistics.median(gaps) if gaps else None)} (there: {pct(ref['gap_closed_median'])})")
+                 f"{round(mixed['matches_or_beats_paper'] * n)} of {n} traces, every baseline on "
+                 f"{round(mixed['matches_or_beats_all'] * n)}; median gap to Belady closed "
+                 f"{pct(mixed['gap_closed_median'])} (there: {pct(ref['gap_closed_median'])})")
     return lines
 
 

@@ -73,13 +73,13 @@ def main() -> None:
     print(f"wrote {out}")
 
 
-def replace_rows(summary: dict, new: list[dict]) -> None:
+def replace_rows(summary: dict, new: list[dict], option: str = "--rows") -> None:
     """Put ``new``'s rows in place of ``summary``'s for the same traces (their transfer is measured
     again), and count the fractions and medians over traces again, as the suite's summary does."""
     by_trace = {r["trace"]: r for r in new}
     missing = sorted(set(by_trace) - {r["trace"] for r in summary["per_trace"]})
     if missing:
-        sys.exit(f"--rows: {', '.join(missing)} not in the summary's traces")
+        sys.exit(f"{option}: {', '.join(missing)} not in the summary's traces")
     rows = [by_trace.get(r["trace"], r) for r in summary["per_trace"]]
     transfer = {t: b for t, b in summary["transfer"].items() if t not in by_trace}
     wall = sum(r["wall_seconds"] for r in rows)  # the rows' searches, added up (as in the README's line)
