@@ -158,10 +158,10 @@ def run_baselines(
             late = path.with_suffix(".timeout")
             server = None
             try:
-                if late.exists() and float(late.read_text()) >= timeout:
+                ran_out = float(late.read_text()) if late.exists() else None
+                if ran_out is not None and ran_out >= timeout:
                     raise BaselineTimeout(f"baseline {policy} on {trace.name} did not finish within "
-                                          f"{float(late.read_text()):g} CPU-seconds on an earlier run (a larger "
-                                          "timeout runs it again)")
+                                          f"{ran_out:g} CPU-seconds on an earlier run (a larger timeout runs it again)")
                 server = _take(servers)
                 res = _run_libcachesim(policy, trace, reader_input(), capacity, ignore_size, timeout, server)
             except BaselineTimeout as exc:

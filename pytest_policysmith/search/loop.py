@@ -131,14 +131,15 @@ def synthesize(ctx: Context, template: Template, opts: SearchOptions, say: Calla
         _count_session(archive, run_id, time.perf_counter() - t0)
     caps = tuple((beside.scores or {}).values())
     all_rows = archive.candidates(run_id)
+    run = archive.run(run_id) or {}
     raw_best, winner = pick_winner(archive, run_id, opts.rounds + polish, caps)
     outcome = SearchOutcome(
         run_id, ctx, opts, winner, archive.rounds(run_id), baselines,
         evaluated=sum(r.status == Status.EVALUATED for r in all_rows),
         passed=sum(r.status in PASSED for r in all_rows),
         failed=sum(r.status in REJECTED for r in all_rows),
-        wall_seconds=(archive.run(run_id) or {}).get("seconds") or time.perf_counter() - t0, settings=settings,
-        stop=(archive.run(run_id) or {}).get("stop"),
+        wall_seconds=run.get("seconds") or time.perf_counter() - t0, settings=settings,
+        stop=run.get("stop"),
         llm=_llm_summary(archive, run_id, all_rows, opts),
         candidates=[_candidate_record(archive, run_id, r) for r in all_rows],
         raw_best=raw_best,
