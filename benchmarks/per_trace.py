@@ -1,7 +1,8 @@
 """One default search per trace of a trace store, and the paper-style table of the winners.
 
     python benchmarks/per_trace.py [--traces ../shared/traces] [--only lirs/ps,arc/P6] [-n 2] [--out DIR]
-                                   [--features-add EXPR ...] [--island-add EXPR ...] [--compare SUMMARY]
+                                   [--features-add EXPR ...] [--island-add EXPR ...] [--scales-add EXPR ...]
+                                   [--anchors-add EXPR ...] [--compare SUMMARY]
 
 A throwaway per-trace context (every trace, or the ``--only`` ones; 10% of the objects, sizes
 ignored, the cache_priority template, the shipped CHECKER rules, the search budget of
@@ -15,7 +16,9 @@ kept in DIR, so a stopped benchmark resumes where it was (``--synth-resume lates
 ``--features-add EXPR`` (repeatable) measures a building block before it joins the default search:
 the searches then use a copy of templates/cache_priority, written into DIR, whose ``[evolve]``
 features end with those expressions (``ps_div(obj.irr, cache.capacity)``, say); ``--island-add EXPR``
-adds to the ``island_features`` of the same copy instead, blocks only one island builds with.
+adds to the ``island_features`` of the same copy instead, blocks only one island builds with;
+``--scales-add`` and ``--anchors-add`` to its ``scales`` (what a new term's credit is measured in) and
+``anchors`` (what a priority is measured from).
 ``--compare SUMMARY`` reads such a run against a whole suite's table: each trace's gap closed there and
 here, and the table's fractions and median counted again with this run's rows (and ``--rows-also``
 SUMMARY's, the same variant's run on other traces) in place of its own.
@@ -54,6 +57,10 @@ def main() -> None:
                     help="an [evolve] feature to add, in a copy of the template (repeatable)")
     ap.add_argument("--island-add", action="append", default=[], metavar="EXPR",
                     help="an [evolve] island_features entry to add (one island only), in the same copy")
+    ap.add_argument("--scales-add", action="append", default=[], metavar="EXPR",
+                    help="an [evolve] scales entry to add, in the same copy")
+    ap.add_argument("--anchors-add", action="append", default=[], metavar="EXPR",
+                    help="an [evolve] anchors entry to add, in the same copy")
     ap.add_argument("--compare", type=Path, default=None, metavar="SUMMARY",
                     help="a whole suite's summary (the README table's): print each trace's gap closed there and "
                          "here, and the fractions and median with this run's rows in place of its rows")
@@ -64,7 +71,8 @@ def main() -> None:
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     search = runpy.run_path(str(SUITE))["policysmith_context"]["search"]
-    added = {"features": args.features_add, "island_features": args.island_add}
+    added = {"features": args.features_add, "island_features": args.island_add, "scales": args.scales_add,
+             "anchors": args.anchors_add}
     ctx = cache_context(out / "per_trace_ctx", args.only.split(",") if args.only else ["*/*"], per_trace=True,
                         search=search, **({"template": str(variant(out, added))} if any(added.values()) else {}))
     archive = out / "a.sqlite"
@@ -106,7 +114,7 @@ def compare(ref: dict, new: list[dict], where: Path) -> list[str]:
 
 def variant(out: Path, added: dict[str, list[str]]) -> Path:
     """A copy of templates/cache_priority in ``out`` whose [evolve] lists (``features``,
-    ``island_features``) end with the expressions ``added`` names for them."""
+    ``island_features``, ``scales``, ``anchors``) end with the expressions ``added`` names for them."""
     dest = out / "template" / "cache_priority"
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(ROOT / "templates" / "cache_priority", dest)
