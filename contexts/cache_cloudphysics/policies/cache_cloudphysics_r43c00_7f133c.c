@@ -1,0 +1,1 @@
+return now + 20.0 * (now - obj.insert_time);

@@ -1,0 +1,1 @@
+return cache.last_evicted + 1.152 + (now - obj.insert_time) * log1p(now * obj.insert_time) + ((cache.capacity + 0.1792 * now * ghost.count) * (obj.count + 0.01738 * cache.capacity) + 2.766 * (now - obj.insert_time) * obj.freq);

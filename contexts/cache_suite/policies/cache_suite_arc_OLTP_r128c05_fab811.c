@@ -1,1 +1,0 @@
-return now + (now - cache.last_evicted - 0.07 * cache.capacity * ps_div(obj.count, obj.freq)) + (cache.capacity + 0.4963 * cache.age_p90 * ghost.count) * obj.count + (ps_div(cache.capacity, now - obj.prev_access) >= 3.0 ? 1.81 * (now - cache.last_evicted) * ps_div(now - obj.prev_access, cache.capacity) : 0.004);

@@ -1,1 +1,0 @@
-return cache.last_evicted + ps_div((cache.capacity + (0.2279 * cache.capacity - ghost.hit) + 0.04822 * cache.age_p90 * ps_div(obj.count, obj.freq) * ps_div(obj.count, obj.freq) + 1.429 * cache.age_p50 * ghost.hit) * obj.count, log1p(pow(obj.freq, 1.716))) + ps_div(now, now);

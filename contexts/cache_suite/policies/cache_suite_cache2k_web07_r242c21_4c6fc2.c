@@ -1,1 +1,0 @@
-return cache.last_evicted + ps_div((cache.age_p90 * obj.freq - (-0.8524) * cache.age_p50 * pow(obj.freq, 2.095) + obj.prev_access) * obj.count, cache.age_p90) - 0.1297 * ((-0.133) - cache.last_evicted) * ghost.count;

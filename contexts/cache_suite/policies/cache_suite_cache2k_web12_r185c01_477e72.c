@@ -1,1 +1,0 @@
-return cache.last_evicted + (sqrt(obj.count) * sqrt(cache.age_p50 * log1p(obj.freq)) * obj.count + 0.09887 * cache.capacity * ghost.count) + (ps_div(obj.count, obj.freq) > 2.905 ? cache.age_p50 * obj.prev_access : 0.0);

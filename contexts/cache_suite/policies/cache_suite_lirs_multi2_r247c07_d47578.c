@@ -1,1 +1,0 @@
-return (ps_div(obj.count, obj.freq) > 1.31 ? cache.age_p50 * cache.capacity : 0.8481 * (0.07389 * cache.age_p90 * pow(obj.freq, 1.149))) - 0.078 * cache.age_p50 * ps_div(now - obj.prev_access, cache.capacity) - (ps_div(cache.capacity, now - obj.prev_access) > 7.699 ? cache.age_p50 : (-0.1));

@@ -1,0 +1,1 @@
+return ps_div(0.2927 * (now - cache.last_evicted) * obj.count - 0.106 * cache.capacity * ps_div(cache.capacity, now - obj.prev_access) + 0.3 * cache.capacity - ps_div(now - (0.4 * cache.capacity + now) * log1p(obj.freq), 0.694), 0.4874 * cache.capacity * obj.count);

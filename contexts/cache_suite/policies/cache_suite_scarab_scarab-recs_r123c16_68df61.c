@@ -1,1 +1,0 @@
-return (obj.count > 1.9 ? cache.last_evicted + cache.capacity * obj.count + 0.3171 * cache.age_p90 * ps_div(now - obj.prev_access, cache.capacity) : cache.last_evicted + 0.1717 * cache.age_p90 * obj.freq) + 0.4072 * (now - cache.last_evicted) * ghost.count - 0.2026 * cache.age_p50;

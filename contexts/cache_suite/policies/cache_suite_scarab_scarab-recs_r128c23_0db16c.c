@@ -1,0 +1,1 @@
+return ((-1.04) * (obj.prev_access * (-1.47)) > (obj.count > 1.0) ? now : cache.last_evicted + cache.capacity) + 0.1 * (now - obj.insert_time) * log1p(obj.insert_time) - (0.6 * cache.capacity - ghost.hit * (now - obj.prev_access));

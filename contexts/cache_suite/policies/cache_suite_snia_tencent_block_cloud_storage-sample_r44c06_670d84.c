@@ -1,0 +1,1 @@
+return obj.prev_access;
