@@ -84,6 +84,10 @@ class Domain:
     # whether one process may run several evaluate() calls at once, in threads (the suite's transfer
     # table does); a domain whose evaluation holds per-process resources (tcp's named links) says no
     threaded_evaluations: ClassVar[bool] = False
+    # how many fresh measurements may confirm a stored score that came back off its record before the
+    # regression gate fails: 0 where a measurement is exact (a simulation); more where it carries real
+    # traffic, whose one bad measurement (a busy host, say) is not the policy's regression
+    remeasure: ClassVar[int] = 0
 
     def parse(self, where: Path, fields: dict[str, Any]) -> Any:
         """Pop this domain's fields from a declaration and return them as a frozen dataclass

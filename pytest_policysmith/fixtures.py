@@ -46,6 +46,14 @@ def policysmith_evaluation(candidate, request: pytest.FixtureRequest):
 
 
 @pytest.fixture
+def policysmith_remeasure(candidate, request: pytest.FixtureRequest):
+    """What measures the candidate again, afresh, where its domain's measurements are noisy
+    (``Domain.remeasure``): the regression gate confirms a score off its record before it fails."""
+    ps = request.config.stash[KEY]
+    return lambda: ps.gate_work(candidate.context, lambda: ps.measure_again(candidate))
+
+
+@pytest.fixture
 def policysmith_baselines(candidate, request: pytest.FixtureRequest):
     """workload -> policy -> result for the context's gate (and the domain's references); the gate's
     scores ride on the test's report, as the candidate's do."""

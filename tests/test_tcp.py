@@ -186,3 +186,59 @@ def test_link_flows_must_be_a_whole_number(tmp_path):
     with pytest.raises(UsageError, match=r"unknown field\(s\) link.flow; did you mean link.flows instead of link.flow; "
                                          r"known: rate_mbit, delay_ms, queue_bdp, seconds, flows"):
         TcpDomain().parse(tmp_path, {"link": {"flow": 3}})
+
+
+def test_a_noisy_score_off_its_record_is_measured_again_before_the_gate_fails(tmp_path, small_trace):
+    """tcp (real flows) confirms a regression with fresh measurements; an exact domain (cache) does not."""
+    from pytest_policysmith.checking.candidate import make_candidate
+    from pytest_policysmith.checking.gate import assert_reproduces
+    from pytest_policysmith.context import load_context
+    from pytest_policysmith.domain import Evaluation
+
+    def ev(cost: float) -> Evaluation:
+        return Evaluation(cost, {"w": {"tcp_cost": cost, "trace_sha256": "s", "utilization": 0.8}})
+
+    ctx = load_context(tmp_path, {"domain": "tcp", "link": SHORT, "template": "tcp_cong_control", "rtol": 0.25,
+                                  "atol": 0.05})
+    record = {"metrics": {"w": {"tcp_cost": 0.2, "trace_sha256": "s", "utilization": 0.9}}}
+    cand = make_candidate(ctx, id="p", source="", template=None, meta=record)
+    later = iter([ev(0.37), ev(0.21)])
+    assert_reproduces(cand, ev(0.38), again=lambda: next(later))  # the third measurement is the record's
+    later = iter([ev(0.37), ev(0.36), ev(0.2)])
+    with pytest.raises(pytest.fail.Exception, match=r"tcp_cost recorded 0.200000, obtained 0.380000, then 0.370000, "
+                                                    r"then 0.360000 .*every one of 3 measurements; besides: "
+                                                    r"utilization 0.9 -> 0.8"):
+        assert_reproduces(cand, ev(0.38), again=lambda: next(later))
+    assert next(later).score == 0.2  # two fresh measurements, no more
+
+    exact = load_context(tmp_path, {"domain": "cache", "traces": [str(small_trace)], "cache_size": 0.1,
+                                    "template": "cache_priority"})
+    omr = {"metrics": {"w": {"object_miss_ratio": 0.2, "trace_sha256": "s"}}}
+    cand = make_candidate(exact, id="p", source="", template=None, meta=omr)
+    with pytest.raises(pytest.fail.Exception, match=r"obtained 0.300000 \(rtol"):
+        assert_reproduces(cand, Evaluation(0.3, {"w": {"object_miss_ratio": 0.3, "trace_sha256": "s"}}),
+                          again=lambda: pytest.fail("a simulation is exact: never measured again"))
+
+
+@needs_kernel
+def test_the_gate_measures_a_stored_controller_again_on_a_new_link(pytester):
+    """End to end, on real flows: a record no flow reaches fails only after every fresh measurement."""
+    from pytest_policysmith.tcp.evaluator import link_sha256
+
+    link = {**SHORT, "seconds": 1}
+    ctx = pytester.mkdir("tcpctx")
+    decl = {"domain": "tcp", "link": link, "template": str(ROOT / "templates" / "tcp_cong_control"), "gate": ["cubic"]}
+    (ctx / "conftest.py").write_text(f"policysmith_context = {decl!r}\n")
+    (ctx / "test_gate.py").write_text((ROOT / "contexts" / "tcp_cc" / "test_gate.py").read_text())
+    stored = ROOT / "contexts" / "tcp_cc" / "policies" / "tcp_cc_r02c01_3b18ee"
+    (ctx / "policies").mkdir()
+    (ctx / "policies" / "p.c").write_text(stored.with_suffix(".c").read_text())
+    meta = json.loads(stored.with_suffix(".json").read_text())
+    spec = LinkSpec(**{k: float(v) for k, v in link.items()})  # as the context parses it
+    meta["metrics"] = {spec.name: {"tcp_cost": 9.0, "trace_sha256": link_sha256(spec)}}  # no flow costs 9
+    (ctx / "policies" / "p.json").write_text(json.dumps(meta))
+    res = pytester.runpytest(str(ctx), "-p", "no:cacheprovider", "-k", "reproduces")
+    res.assert_outcomes(failed=1)
+    res.stdout.fnmatch_lines([f"*policy p regressed on {spec.name}: tcp_cost recorded 9.000000, obtained *, then *, "
+                              "then * (rtol=*; in every one of 3 measurements*"])
+    assert our_namespaces() == []

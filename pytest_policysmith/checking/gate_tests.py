@@ -13,8 +13,8 @@ from .gate import assert_beats, assert_reproduces
 pytestmark = pytest.mark.policysmith_gate
 
 
-def test_reproduces_recorded_score(candidate, policysmith_evaluation, policysmith_rerecord):
-    assert_reproduces(candidate, policysmith_evaluation, rerecord=policysmith_rerecord)
+def test_reproduces_recorded_score(candidate, policysmith_evaluation, policysmith_rerecord, policysmith_remeasure):
+    assert_reproduces(candidate, policysmith_evaluation, rerecord=policysmith_rerecord, again=policysmith_remeasure)
 
 
 def test_beats_gate_baselines(candidate, policysmith_evaluation, policysmith_baselines):

@@ -22,6 +22,7 @@ class TcpDomain(Domain):
     name: ClassVar[str] = "tcp"
     objectives: ClassVar[tuple[str, ...]] = ("tcp_cost",)
     candidate_class: ClassVar[type] = TcpCandidate
+    remeasure: ClassVar[int] = 2  # real flows: a stored cost off its record is measured again, on a new link
 
     def parse(self, where: Path, fields: dict[str, Any]) -> TcpSettings:
         raw = fields.pop("link", {})
