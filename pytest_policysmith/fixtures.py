@@ -50,7 +50,7 @@ def policysmith_remeasure(candidate, request: pytest.FixtureRequest):
     """What measures the candidate again, afresh, where its domain's measurements are noisy
     (``Domain.remeasure``): the regression gate confirms a score off its record before it fails."""
     ps = request.config.stash[KEY]
-    return lambda: ps.gate_work(candidate.context, lambda: ps.measure_again(candidate))
+    return lambda: ps.gate_work(candidate.context, lambda: ps.fresh_evaluation(candidate))
 
 
 @pytest.fixture

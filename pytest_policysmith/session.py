@@ -131,11 +131,12 @@ class PolicysmithSession:
     def evaluation(self, cand: Candidate, screen: Screen | None = None) -> Evaluation:
         key = (cand.context.name, cand.id)
         if key not in self._evaluations:
-            self._evaluations[key] = self.measure_again(cand, screen)
+            self._evaluations[key] = self.fresh_evaluation(cand, screen)
         return self._evaluations[key]
 
-    def measure_again(self, cand: Candidate, screen: Screen | None = None) -> Evaluation:
-        """A fresh evaluation, not the session's cached one (to confirm a noisy domain's regression)."""
+    def fresh_evaluation(self, cand: Candidate, screen: Screen | None = None) -> Evaluation:
+        """The candidate's score measured now, never the cached one: :meth:`evaluation` keeps the first,
+        and a noisy domain's gate measures again with this (``Domain.remeasure``)."""
         ctx = cand.context
         return ctx.plugin.evaluate(ctx, cand.template, cand.source, cand.id, self.traces_dirs, screen)
 
