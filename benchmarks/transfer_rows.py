@@ -1,6 +1,6 @@
 """Fill in the transfer of suite rows that were searched again on their own.
 
-    python benchmarks/transfer_rows.py SUMMARY.json [--rows NEW.json] [--traces ../shared/traces] [-j 2] [--out OUT.json]
+    python benchmarks/transfer_rows.py SUMMARY.json [--rows NEW.json ...] [--traces ../shared/traces] [-j 2] [--out OUT.json]
 
 A suite run scores each winner on every other trace of the suite (its ``transfer`` block). Rows put in
 from a separate run of a few traces (``per_trace.py --only ...``) have no transfer over the whole suite;
@@ -10,7 +10,7 @@ best paper baseline (``transfer_block``). Prints one line per row and writes SUM
 transfer and the median win rate filled in to OUT (default: beside SUMMARY, ``summary_transfer.json``).
 With ``--rows NEW.json`` (the summary of a run of a few traces, a suite's or ``per_trace.py``'s), NEW's
 rows first replace SUMMARY's rows for the same traces, and the fractions and medians over traces are
-counted again.
+counted again. ``--rows`` may be given more than once (runs of different traces; a later one's row wins).
 """
 
 from __future__ import annotations
@@ -38,12 +38,14 @@ def main() -> None:
     ap.add_argument("summary", type=Path, help="a suite's --synth-json summary")
     ap.add_argument("--traces", default=os.environ.get("POLICYSMITH_TRACES") or str(ROOT.parent / "shared" / "traces"))
     ap.add_argument("-j", type=int, default=2, help="simulations at once (default 2)")
-    ap.add_argument("--rows", type=Path, default=None, help="a summary whose rows replace SUMMARY's for their traces")
+    ap.add_argument("--rows", type=Path, action="append", default=[],
+                    help="a summary whose rows replace SUMMARY's for their traces (repeatable)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     summary = json.loads(args.summary.read_text())
     if args.rows:
-        replace_rows(summary, json.loads(args.rows.read_text())["per_trace"])
+        new = {r["trace"]: r for path in args.rows for r in json.loads(path.read_text())["per_trace"]}
+        replace_rows(summary, list(new.values()))
     rows = summary["per_trace"]
     todo = [r for r in rows if r.get("source") and (summary["transfer"].get(r["trace"]) or {}).get("win_rate") is None]
     if not todo:

@@ -141,7 +141,7 @@ def test_a_stalled_island_restarts_with_the_island_features(template):
     the island features as often as all the others together."""
     from pytest_policysmith.generators.evolve import ISLANDS, STALL_ROUNDS
 
-    extras = ("now - obj.prev_access", "cache.capacity, now - obj.prev_access")
+    extras = ("now - obj.prev_access", "cache.capacity, now - obj.prev_access", "obj.irr")
     pool = [Parent(f"r00c{k:02d}", src, 0.5 + k / 100, 0) for k, src in enumerate(template.seeds().values())]
     share = {}
     for label, round_no in (("moving", 1), ("stalled", 1 + STALL_ROUNDS)):
