@@ -58,10 +58,14 @@ LAUNCHER = r"""
 #include <sys/resource.h>
 #include <unistd.h>
 
+static void limit_to(int what, rlim_t soft, rlim_t hard) {
+    struct rlimit r = {soft, hard};
+    if (setrlimit(what, &r) != 0) { perror("policysmith sandbox: setrlimit"); _exit(126); }
+}
+
 static void limit(int what, const char *value) {
     rlim_t v = (rlim_t)strtoull(value, NULL, 10);
-    struct rlimit r = {v, v};
-    if (setrlimit(what, &r) != 0) { perror("policysmith sandbox: setrlimit"); _exit(126); }
+    limit_to(what, v, v);
 }
 
 int main(int argc, char **argv) {  /* CPU_SECONDS AS_BYTES FSIZE_BYTES PROGRAM [ARG...] */
@@ -69,7 +73,10 @@ int main(int argc, char **argv) {  /* CPU_SECONDS AS_BYTES FSIZE_BYTES PROGRAM [
     /* Its own network namespace where allowed (root, or unprivileged user namespaces): only a
        loopback that is down. Otherwise the program's seccomp filter is the only network barrier. */
     if (unshare(CLONE_NEWNET) != 0) (void)unshare(CLONE_NEWUSER | CLONE_NEWNET);
-    limit(RLIMIT_CPU, argv[1]);
+    /* The CPU limit ends the program with SIGXCPU, which says what happened by its type; a soft
+       limit equal to the hard one would make the kernel send SIGKILL, which an OOM kill also is. */
+    rlim_t cpu = (rlim_t)strtoull(argv[1], NULL, 10);
+    limit_to(RLIMIT_CPU, cpu, cpu + 1);
     limit(RLIMIT_AS, argv[2]);
     limit(RLIMIT_FSIZE, argv[3]);
     limit(RLIMIT_CORE, "0");
@@ -158,7 +165,8 @@ def _breach(rc: int, limits: Limits, cpu_used: float) -> str | None:
             return f"memory: allocation failed under the {limits.address_space >> 20} MiB address-space limit"
         return None
     sig = -rc
-    if sig == signal.SIGXCPU or sig == signal.SIGKILL and cpu_used >= int(limits.cpu_seconds) + 0.5:
+    # SIGXCPU at the soft limit; SIGKILL a second later, at the hard one, only if it was blocked.
+    if sig == signal.SIGXCPU or sig == signal.SIGKILL and cpu_used >= int(limits.cpu_seconds) + 1.5:
         return f"timeout: CPU-time limit of {limits.cpu_seconds:g} s exceeded (signal {signal.Signals(sig).name})"
     if sig == signal.SIGKILL:  # not the CPU limit (the kernel's): something outside, e.g. the OOM killer
         return f"crash: killed by signal SIGKILL from outside the sandbox, after {cpu_used:.2f} s of CPU"
