@@ -1,0 +1,1 @@
+return cache.last_evicted + 0.14 * cache.age_p90 * obj.freq - 0.1265 * cache.capacity * obj.freq + cache.age_p90 * pow(obj.freq, 5.06) * ps_div(obj.irr, cache.capacity) + (now - obj.insert_time) * ps_div(cache.capacity, obj.irr);

@@ -1,1 +1,0 @@
-return 0.2104 - cache.capacity + 0.11 * cache.age_p90 * ghost.count + (ps_div(2.867 * (now - obj.insert_time), 1.383) - 0.29) + (0.02921 * (now - cache.last_evicted) + (-1.0)) * log1p(obj.freq) - (now - obj.insert_time ? 0.06169 * cache.age_p50 : (-0.0657)) + 0.05 * cache.capacity * log1p(obj.freq);

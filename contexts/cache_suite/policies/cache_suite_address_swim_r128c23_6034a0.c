@@ -1,1 +1,0 @@
-return (obj.count > 1.062 ? cache.last_evicted + cache.capacity * obj.count : cache.last_evicted + (cache.capacity + 0.07 * (now - cache.last_evicted) * log1p(obj.freq))) + 0.041 * cache.capacity * ps_div(cache.capacity, now - obj.prev_access);

@@ -1,0 +1,1 @@
+return (ps_div(obj.count, obj.freq + ghost.hit) >= 0.9 ? cache.last_evicted + cache.capacity : cache.last_evicted + (ps_div(cache.capacity * obj.count, ps_div(cache.capacity, now - obj.prev_access)) + 0.5 * (cache.capacity * obj.freq))) + (now - obj.insert_time);

@@ -1,0 +1,1 @@
+return cache.last_evicted + 0.2731 * (cache.age_p90 + 1.136 * obj.freq) * ghost.hit + (cache.capacity + (1.085 * (now - obj.insert_time) + ps_div(obj.count, now)) + 0.09193 * cache.capacity * obj.freq);

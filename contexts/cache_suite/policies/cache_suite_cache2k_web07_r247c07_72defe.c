@@ -1,0 +1,1 @@
+return cache.last_evicted - 0.7486 * -cache.last_evicted * ghost.hit + 0.1983 * (now - obj.insert_time) * ps_div((now - obj.insert_time) * (now - obj.insert_time), cache.last_evicted) + obj.freq * (1.712 * (cache.capacity * obj.freq) * now) * 0.07477 + 0.9449 * (now - obj.insert_time) * now;

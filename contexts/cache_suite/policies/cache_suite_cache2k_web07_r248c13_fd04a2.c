@@ -1,1 +1,0 @@
-return ((obj.count > 1.09) - ghost.count ? now + cache.capacity * pow(obj.count, 0.96) + 0.347 * obj.insert_time * ghost.hit + 0.096 * (now - obj.insert_time) * pow(obj.count, 2.238) + 2.7 * cache.capacity * obj.count : cache.last_evicted + cache.capacity * obj.freq) - 0.024 * cache.capacity * ps_div(now - obj.prev_access, cache.capacity);

@@ -1,0 +1,1 @@
+return obj.count + ghost.hit + (obj.freq >= 5.3 ? cache.capacity : 0.0) + (ps_div(obj.irr, cache.capacity) >= 2.057 ? 0.22 * (now - cache.last_evicted) * ps_div(cache.capacity, now - obj.prev_access) : 0.0);

@@ -1,0 +1,1 @@
+return (obj.count > 1.0 ? now + cache.capacity + 0.054 * cache.age_p90 * obj.count : now) + 0.6412 * cache.capacity * ps_div(cache.capacity, obj.prev_access) - 0.09 * cache.capacity * log1p(obj.freq) - 0.1206 * cache.capacity * ps_div(obj.count, obj.freq);

@@ -1,1 +1,0 @@
-return (obj.count >= 1.209) - (obj.count + now) * ghost.hit ? obj.count + 0.09427 * cache.age_p90 * ps_div(now - obj.prev_access, cache.capacity) * obj.count + 0.05552 * cache.age_p90 : (0.4705 * cache.age_p50 + (-2.004)) * ps_div(cache.capacity, now - obj.prev_access);

@@ -1,0 +1,1 @@
+return (obj.count + 2.3 * cache.age_p90 * ghost.hit + 0.8 * (now - obj.insert_time) * (0.04754 * cache.capacity * obj.freq) - (0.1028 + ((-4.578) * pow(obj.freq, 2.17) + ps_div(now - obj.prev_access, cache.capacity)))) * (now * sqrt(now));

@@ -1,0 +1,1 @@
+return ps_div(obj.count, ps_div(now - 0.8581 * cache.capacity * log1p(obj.count) + 0.053 * cache.age_p50 * log1p(obj.freq) - (0.08729 * cache.age_p90 + ps_div(obj.count, obj.freq)) + 0.05954 * (now - obj.insert_time) * ps_div(cache.capacity, obj.irr), 0.225 * cache.age_p90));

@@ -1,1 +1,0 @@
-return ps_div(obj.count, ps_div(now - obj.prev_access, cache.capacity) + ps_div(now - cache.capacity, cache.capacity)) - (ps_div(cache.capacity, 0.07 * now - obj.prev_access) >= 3.0 ? cache.capacity : 0.0);

@@ -1,1 +1,0 @@
-return now + cache.capacity * log1p(obj.count) + 0.1012 * cache.capacity * ghost.count - 0.3479 * cache.age_p50 * log1p(obj.count) + (obj.count > 1.0 ? 0.03586 * cache.age_p90 * ps_div(now - obj.prev_access, cache.capacity) : 0.009);

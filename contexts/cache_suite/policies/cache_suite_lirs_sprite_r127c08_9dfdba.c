@@ -1,0 +1,1 @@
+return (obj.count >= 8.2 ? now + (cache.capacity * log1p(obj.count) - 0.05063 * (now - cache.last_evicted)) : now + cache.capacity + 0.3555 * cache.capacity * obj.freq) + (ps_div(cache.capacity, now - obj.prev_access) > 3.0 ? ghost.count : (-0.2144)) - 0.181 * cache.age_p90;
