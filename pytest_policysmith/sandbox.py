@@ -165,8 +165,9 @@ def _breach(rc: int, limits: Limits, cpu_used: float) -> str | None:
             return f"memory: allocation failed under the {limits.address_space >> 20} MiB address-space limit"
         return None
     sig = -rc
-    # SIGXCPU at the soft limit; SIGKILL a second later, at the hard one, only if it was blocked.
-    if sig == signal.SIGXCPU or sig == signal.SIGKILL and cpu_used >= int(limits.cpu_seconds) + 1.5:
+    # SIGXCPU at the soft limit; SIGKILL a second later, at the hard one, only if that was blocked:
+    # a SIGKILL after the soft limit's CPU time is the hard limit's.
+    if sig == signal.SIGXCPU or sig == signal.SIGKILL and cpu_used >= int(limits.cpu_seconds) + 1:
         return f"timeout: CPU-time limit of {limits.cpu_seconds:g} s exceeded (signal {signal.Signals(sig).name})"
     if sig == signal.SIGKILL:  # not the CPU limit (the kernel's): something outside, e.g. the OOM killer
         return f"crash: killed by signal SIGKILL from outside the sandbox, after {cpu_used:.2f} s of CPU"
