@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from pytest_policysmith.reporting.suite import markdown_table  # noqa: E402
 from throwaway import cache_context  # noqa: E402
-from transfer_rows import replace_rows  # noqa: E402
+from transfer_rows import replace_rows, rows_of  # noqa: E402
 
 
 def main() -> None:
@@ -89,7 +89,7 @@ def main() -> None:
     (out / "per_trace.md").write_text(text + "\n")
     print(text)
     if args.compare:
-        rows = [*summary["per_trace"], *(r for p in args.rows_also for r in json.loads(p.read_text())["per_trace"])]
+        rows = [*summary["per_trace"], *rows_of(args.rows_also)]
         print("\n".join(["", *compare(json.loads(args.compare.read_text()), rows, args.compare)]))
 
 

@@ -44,8 +44,7 @@ def main() -> None:
     args = ap.parse_args()
     summary = json.loads(args.summary.read_text())
     if args.rows:
-        new = {r["trace"]: r for path in args.rows for r in json.loads(path.read_text())["per_trace"]}
-        replace_rows(summary, list(new.values()))
+        replace_rows(summary, rows_of(args.rows))
     rows = summary["per_trace"]
     todo = [r for r in rows if r.get("source") and (summary["transfer"].get(r["trace"]) or {}).get("win_rate") is None]
     if not todo:
@@ -73,6 +72,11 @@ def main() -> None:
     out = args.out or args.summary.with_name("summary_transfer.json")
     out.write_text(json.dumps(summary, indent=1) + "\n")
     print(f"wrote {out}")
+
+
+def rows_of(summaries: list[Path]) -> list[dict]:
+    """The per-trace rows of several runs' summaries, in order (``replace_rows`` lets a later one win)."""
+    return [r for path in summaries for r in json.loads(path.read_text())["per_trace"]]
 
 
 def replace_rows(summary: dict, new: list[dict], option: str = "--rows") -> None:

@@ -58,14 +58,11 @@ LAUNCHER = r"""
 #include <sys/resource.h>
 #include <unistd.h>
 
-static void limit_to(int what, rlim_t soft, rlim_t hard) {
-    struct rlimit r = {soft, hard};
-    if (setrlimit(what, &r) != 0) { perror("policysmith sandbox: setrlimit"); _exit(126); }
-}
-
-static void limit(int what, const char *value) {
+/* The soft limit at VALUE, the hard one SLACK above it. */
+static void limit(int what, const char *value, rlim_t slack) {
     rlim_t v = (rlim_t)strtoull(value, NULL, 10);
-    limit_to(what, v, v);
+    struct rlimit r = {v, v + slack};
+    if (setrlimit(what, &r) != 0) { perror("policysmith sandbox: setrlimit"); _exit(126); }
 }
 
 int main(int argc, char **argv) {  /* CPU_SECONDS AS_BYTES FSIZE_BYTES PROGRAM [ARG...] */
@@ -75,11 +72,10 @@ int main(int argc, char **argv) {  /* CPU_SECONDS AS_BYTES FSIZE_BYTES PROGRAM [
     if (unshare(CLONE_NEWNET) != 0) (void)unshare(CLONE_NEWUSER | CLONE_NEWNET);
     /* The CPU limit ends the program with SIGXCPU, which says what happened by its type; a soft
        limit equal to the hard one would make the kernel send SIGKILL, which an OOM kill also is. */
-    rlim_t cpu = (rlim_t)strtoull(argv[1], NULL, 10);
-    limit_to(RLIMIT_CPU, cpu, cpu + 1);
-    limit(RLIMIT_AS, argv[2]);
-    limit(RLIMIT_FSIZE, argv[3]);
-    limit(RLIMIT_CORE, "0");
+    limit(RLIMIT_CPU, argv[1], 1);
+    limit(RLIMIT_AS, argv[2], 0);
+    limit(RLIMIT_FSIZE, argv[3], 0);
+    limit(RLIMIT_CORE, "0", 0);
     execv(argv[4], argv + 4);
     perror("policysmith sandbox: exec");
     return 127;
