@@ -34,6 +34,11 @@ class Limits:
     address_space: int = 8 << 30
     file_size: int = 1 << 20
 
+    @property
+    def cpu_soft_seconds(self) -> int:
+        """The whole-second RLIMIT_CPU soft limit the launcher sets (its hard limit is one more)."""
+        return int(self.cpu_seconds) + 1
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -93,8 +98,7 @@ def _launcher() -> str:
 def run_limited(argv: Sequence[str], limits: Limits = Limits()) -> RunResult:
     """Run ``argv`` under ``limits``; never raises for the child's misbehaviour."""
     cpu_before = _children_cpu()
-    cpu = int(limits.cpu_seconds) + 1
-    launch = [_launcher(), str(cpu), str(limits.address_space), str(limits.file_size), *argv]
+    launch = [_launcher(), str(limits.cpu_soft_seconds), str(limits.address_space), str(limits.file_size), *argv]
     with scratch_dir("ps-run-") as tmp:
         with open(os.path.join(tmp, ".stdout"), "w+b") as out, open(os.path.join(tmp, ".stderr"), "w+b") as err:
             proc = subprocess.Popen(
@@ -163,7 +167,7 @@ def _breach(rc: int, limits: Limits, cpu_used: float) -> str | None:
     sig = -rc
     # SIGXCPU at the soft limit; SIGKILL a second later, at the hard one, only if that was blocked:
     # a SIGKILL after the soft limit's CPU time is the hard limit's.
-    if sig == signal.SIGXCPU or sig == signal.SIGKILL and cpu_used >= int(limits.cpu_seconds) + 1:
+    if sig == signal.SIGXCPU or sig == signal.SIGKILL and cpu_used >= limits.cpu_soft_seconds:
         return f"timeout: CPU-time limit of {limits.cpu_seconds:g} s exceeded (signal {signal.Signals(sig).name})"
     if sig == signal.SIGKILL:  # not the CPU limit (the kernel's): something outside, e.g. the OOM killer
         return f"crash: killed by signal SIGKILL from outside the sandbox, after {cpu_used:.2f} s of CPU"
